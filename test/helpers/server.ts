@@ -1,0 +1,98 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { dirname, resolve } from 'node:path';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** dist/src/main.js, resolved from dist/test/helpers/server.js */
+export const MAIN = resolve(here, '../../src/main.js');
+
+/** A free TCP port on 127.0.0.1 (asked from the kernel). */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => res(port));
+    });
+  });
+}
+
+export interface RunningServer {
+  proc: ChildProcess;
+  port: number;
+  httpPort: number;
+  grpcPort: number;
+  env: Record<string, string>;
+  /** everything the server printed so far */
+  output(): string;
+  /** SIGTERM and wait for exit; returns the exit code */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  exited: Promise<number | null>;
+}
+
+/**
+ * Start the built server as a child process on free ports and resolve once it reports that it
+ * listens (a `"msg":"listening"` log line), or reject after `timeoutMs`.
+ */
+export async function startServer(env: Record<string, string> = {}, timeoutMs = 15_000): Promise<RunningServer> {
+  const port = env.PORT ? Number(env.PORT) : await freePort();
+  const httpPort = env.HTTP_PORT ? Number(env.HTTP_PORT) : await freePort();
+  const grpcPort = env.GRPC_PORT ? Number(env.GRPC_PORT) : await freePort();
+  const fullEnv: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    HTTP_PORT: String(httpPort),
+    GRPC_PORT: String(grpcPort),
+    LOG_LEVEL: 'info',
+    ...env,
+  };
+  const proc = spawn(process.execPath, [MAIN], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
+  await new Promise<void>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`server did not start in ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const check = () => {
+      if (out.includes('"msg":"listening"')) {
+        clearTimeout(timer);
+        proc.stdout!.off('data', check);
+        res();
+      }
+    };
+    proc.stdout!.on('data', check);
+    exited.then((code) => {
+      clearTimeout(timer);
+      rej(new Error(`server exited with ${code} before listening:\n${out}`));
+    });
+  });
+  return {
+    proc,
+    port,
+    httpPort,
+    grpcPort,
+    env: fullEnv,
+    output: () => out,
+    exited,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
+      proc.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Poll `cond` until it holds or `timeoutMs` passes (end-to-end tests wait for conditions, never sleep). */
+export async function waitFor<T>(cond: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await cond();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
