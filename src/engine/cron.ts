@@ -1,0 +1,37 @@
+import { CronExpressionParser } from 'cron-parser';
+import { errors } from '../protocol/errors.js';
+
+/** compat.md: schedules longer than this are refused. */
+export const MAX_SCHEDULE_LENGTH = 256;
+
+/**
+ * Next fire time strictly after `now` (epoch ms), in UTC. The schedule has 6 fields
+ * (`sec min hour day-of-month month day-of-week`, Sunday 0) or 5 (seconds 0); steps, ranges and
+ * lists are accepted, as are the parser's extras (names, `L`, `#`, `H` seeded by `seed` so a
+ * cron's jitter is the same on every node and after a restart). Throws `Invalid cron expression`.
+ */
+export function nextRunAfter(schedule: string, now: number, seed = ''): number {
+  if (typeof schedule !== 'string') throw errors.invalidCron('schedule must be a string');
+  if (schedule.length > MAX_SCHEDULE_LENGTH) {
+    throw errors.invalidCron(`longer than ${MAX_SCHEDULE_LENGTH} characters`);
+  }
+  const fields = schedule.trim().split(/\s+/);
+  if (fields.length !== 5 && fields.length !== 6) {
+    // also refuses the parser's @-macros and the empty string it would read as "every minute"
+    throw errors.invalidCron(`expected 5 or 6 fields, got ${fields[0] === '' ? 0 : fields.length}`);
+  }
+  let next: number;
+  try {
+    const it = CronExpressionParser.parse(fields.join(' '), { currentDate: new Date(now), tz: 'UTC', hashSeed: seed });
+    next = it.next().getTime();
+  } catch (e) {
+    throw errors.invalidCron(e instanceof Error ? e.message : String(e));
+  }
+  // the parser works in whole seconds from the second after `now`; keep "strictly after" exact
+  if (!(next > now)) throw errors.invalidCron('no future run');
+  return next;
+}
+
+export function validateSchedule(schedule: string, now: number, seed = ''): void {
+  nextRunAfter(schedule, now, seed);
+}

@@ -1,0 +1,68 @@
+import { TIMED_OUT, type Core } from './core.js';
+import { nextRunAfter } from './cron.js';
+import { type Cron, view as cronView } from './crons.js';
+import { ACTIVE } from './job.js';
+import { insertJob } from './push.js';
+import type { JobInput } from './types.js';
+
+const NO_IDS: number[] = [];
+const NO_TAGS: string[] = [];
+
+/** Apply everything due at `now`, in an order where earlier causes come first. */
+export function tick(c: Core, now: number): void {
+  for (let job = c.expiries.popDue(now); job !== undefined; job = c.expiries.popDue(now)) {
+    // a running job is judged by its timeout; its ttl is checked again if it comes back
+    if (job.st !== ACTIVE) c.expire(job, now);
+  }
+  promoteDue(c, now);
+  for (let job = c.timeouts.popDue(now); job !== undefined; job = c.timeouts.popDue(now)) {
+    c.failAttempt(job, TIMED_OUT, now, true);
+    promoteDue(c, now); // a zero back-off retry is ready at once
+  }
+  for (let cron = c.crons.popDue(now); cron !== undefined; cron = c.crons.popDue(now)) fire(c, cron, now);
+  if (c.rateWaiters.size > 0) {
+    for (const q of c.rateWaiters) {
+      if (q.rate === null || q.rate.available(now) >= 1) {
+        c.rateWaiters.delete(q);
+        c.fx.wakeQueue(q);
+      }
+    }
+  }
+}
+
+/** Delayed jobs whose time has come join their ready queues, in time order. */
+export function promoteDue(c: Core, now: number): void {
+  if (c.delays.peekTime() > now) return;
+  for (let job = c.delays.popDue(now); job !== undefined; job = c.delays.popDue(now)) {
+    c.leave(job, true);
+    c.enterReady(job);
+    if (c.persist) c.changes.update(job);
+  }
+}
+
+/** Earliest time at which `tick` has something to do (Infinity when nothing is scheduled). */
+export function nextDue(c: Core): number {
+  let t = Math.min(c.expiries.nextTime(), c.delays.nextTime(), c.timeouts.nextTime(), c.crons.nextTime());
+  for (const q of c.rateWaiters) if (q.rate !== null) t = Math.min(t, q.rate.nextTokenTime());
+  return t;
+}
+
+/** A due cron pushes one job; runs missed meanwhile collapse into this one. */
+function fire(c: Core, cron: Cron, now: number): void {
+  const q = c.queue(cron.queue); // exists: its crons keep it
+  insertJob(c, q, cronJob(cron.data, cron.priority), now, undefined);
+  if (c.persist) c.changes.seq(q.partition, c.seqs[q.partition]!);
+  let next: number;
+  try {
+    next = nextRunAfter(cron.schedule, now, cron.name);
+  } catch {
+    next = Infinity; // validated at upsert; a schedule without future runs just stops
+  }
+  c.crons.reschedule(cron, next);
+  if (c.persist) c.changes.cronUpsert(cronView(cron));
+}
+
+/** A cron's job: its data and priority, default options otherwise. */
+function cronJob(data: string, priority: number): JobInput {
+  return { data, priority, delay: 0, ttl: 0, timeout: 0, maxAttempts: 1, backoff: 1000, uniqueKey: null, dependsOn: NO_IDS, tags: NO_TAGS, lifo: false };
+}
