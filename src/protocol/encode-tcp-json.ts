@@ -1,0 +1,81 @@
+import type { AnswerWriter } from './answer-writer.js';
+import type { ReqId } from './decode-error.js';
+import { errors, type FlashqError } from './errors.js';
+import { cronsJson, metricsJson, queuesJson, statsMembers } from './info-json.js';
+import { jobJson, stringOrNull, writeJobs } from './job-json.js';
+import type { Request } from './request.js';
+import type { Result } from './result.js';
+
+/**
+ * TCP answers as compat.md's table, one JSON line each: `ok` first, then `reqId` when the request
+ * had one, then the command's members.
+ */
+
+function reqIdJson(reqId: string | number): string {
+  return typeof reqId === 'number' ? String(reqId) : JSON.stringify(reqId);
+}
+
+function idsOf(jobs: readonly { id: number }[]): string {
+  const n = jobs.length;
+  if (n === 0) return '[]';
+  let s = '[' + jobs[0]!.id;
+  for (let i = 1; i < n; i++) s += ',' + jobs[i]!.id;
+  return s + ']';
+}
+
+/** The members after `ok`/`reqId`, each led by a comma; '' for a bare `{"ok":true}`. */
+function members(w: AnswerWriter, request: Request, result: Result): string {
+  switch (result.kind) {
+    case 'pushed':
+      if (request.cmd === 'PUSH') {
+        const job = result.jobs[0];
+        if (job === undefined) throw errors.internal('PUSH produced no job');
+        return ',"id":' + job.id;
+      }
+      return ',"ids":' + idsOf(result.jobs);
+    case 'jobs':
+      if (request.cmd === 'PULL') {
+        const job = result.jobs[0];
+        return ',"job":' + (job === undefined ? 'null' : jobJson(job));
+      }
+      w.text(',"jobs":');
+      writeJobs(w, result.jobs, jobJson);
+      return '';
+    case 'ok':
+    case 'cron':
+      return '';
+    case 'count':
+      // ACKB and RETRYDLQ: the count in a one-element array (clients read ids[0])
+      return ',"ids":[' + result.count + ']';
+    case 'job':
+      return ',"job":' + (result.job === null ? 'null' : jobJson(result.job)) + ',"state":"' + result.state + '"';
+    case 'state':
+      return ',"id":' + result.id + ',"state":"' + result.state + '"';
+    case 'result':
+      return ',"id":' + result.id + ',"result":' + (result.result ?? 'null');
+    case 'progress':
+      return ',"progress":{"id":' + result.id + ',"progress":' + result.progress + ',"message":' + stringOrNull(result.message) + '}';
+    case 'queues':
+      return ',"queues":' + queuesJson(result.queues);
+    case 'crons':
+      return ',"crons":' + cronsJson(result.crons);
+    case 'stats':
+      return ',' + statsMembers(result.stats);
+    case 'metrics':
+      return ',"metrics":' + metricsJson(result.counters, result.queues, result.jobsPerSecond, result.avgLatencyMs);
+  }
+}
+
+export function writeTcpJsonAnswer(w: AnswerWriter, request: Request, result: Result, reqId: ReqId): void {
+  w.text(reqId === null ? '{"ok":true' : '{"ok":true,"reqId":' + reqIdJson(reqId));
+  w.text(members(w, request, result) + '}\n');
+}
+
+export function tcpJsonError(err: FlashqError, reqId: ReqId): string {
+  return (
+    (reqId === null ? '{"ok":false' : '{"ok":false,"reqId":' + reqIdJson(reqId)) +
+    ',"data":null,"error":' +
+    JSON.stringify(err.message) +
+    '}\n'
+  );
+}
