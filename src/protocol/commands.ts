@@ -24,7 +24,7 @@ import {
 } from './fields.js';
 import type { PayloadSource } from './payload-text.js';
 import type { Request } from './request.js';
-import { validateQueueName } from './validate.js';
+import { validateQueueName } from '../engine/names.js';
 
 /**
  * Validation of command objects, shared by every surface whose request is one object with the

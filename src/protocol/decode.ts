@@ -5,7 +5,7 @@ import { decodeHttp } from './decode-http.js';
 import { asDecodeError, DecodeError, type Decoded, parseJson, type ReqId } from './decode-error.js';
 import { errors, PAYLOAD_LIMIT } from './errors.js';
 import { isObj, type Obj } from './fields.js';
-import { parsePushbLite } from './json-lite.js';
+import { parsePushLite } from './json-lite.js';
 import { RawJsonSource, StringifySource } from './payload-text.js';
 import { Format } from './result.js';
 import { scanMsgpackReqId } from './reqid-scan.js';
@@ -75,14 +75,16 @@ function stringifySource(limit: number): StringifySource {
   return s;
 }
 
+const PUSH_MARK = Buffer.from('"PUSH');
+
 /** TCP JSON lines and Internal: one JSON object, fields at the top level. */
 export function decodeJson(bytes: Uint8Array, opts: DecodeOptions, lite = true): Decoded {
   const buf = asBuffer(bytes);
   const raw = rawSource(opts.payloadLimit ?? PAYLOAD_LIMIT).reset(buf, 0, buf.length, false);
-  // PUSHB carries the bulk of all payload bytes: parse it without building the jobs' data
-  // (the lite parser gives up at once on a line whose cmd is something else)
-  if (lite) {
-    const o = parsePushbLite(buf, raw);
+  // PUSH/PUSHB carry the bulk of all payload bytes: parse them without building the jobs' data;
+  // other lines skip the attempt (a native substring search is cheaper than the lite parser's bail)
+  if (lite && buf.indexOf(PUSH_MARK) >= 0) {
+    const o = parsePushLite(buf, raw);
     if (o !== null) return commandOf(o, opts, raw, reqIdOf(o.reqId));
     raw.reset(buf, 0, buf.length, false);
   }

@@ -6,13 +6,13 @@ import { skipWs } from './json-walk.js';
 import type { RawJsonSource } from './payload-text.js';
 
 /**
- * A PUSHB line parsed without materialising job data. JSON.parse of a 1000-job line builds every
+ * A PUSH or PUSHB line parsed without materialising job data. JSON.parse of a 1000-job line builds every
  * data object only for the garbage collector: here each `data` is validated in place and its span
  * recorded, and the only values built are the fields the decoder reads (cmd, queue, reqId and the
  * jobs' scalar fields). The object returned goes through the same command decoder as a JSON.parse
  * result, so validation and error texts are shared.
  *
- * It handles the ordinary case only and returns null for anything else (not PUSHB, invalid JSON,
+ * It handles the ordinary case only and returns null for anything else (not PUSH/PUSHB, invalid JSON,
  * an escaped key, a known field holding an object, raw line breaks in a data value…); the caller
  * then takes the JSON.parse path, which gives the answer (or the exact error) for those.
  * Duplicate keys keep the last occurrence, as JSON.parse does.
@@ -195,7 +195,7 @@ function onTopMember(key: string, at: number): void {
   switch (key) {
     case 'cmd':
       top.cmd = simpleAt(at);
-      if (top.cmd !== 'PUSHB') bail();
+      if (top.cmd !== 'PUSHB' && top.cmd !== 'PUSH') bail();
       return;
     case 'queue':
     case 'reqId':
@@ -204,24 +204,33 @@ function onTopMember(key: string, at: number): void {
     case 'jobs':
       top.jobs = jobsAt(at);
       return;
-    default:
+    case 'data':
+      // PUSH carries its job at the top level; for PUSHB a stray `data` is skipped the same way
       skipAt(at);
+      if (vstate.newline) bail();
+      source.setTopSpan(at, next);
+      top.data = true;
+      return;
+    default:
+      if (JOB_KEYS.has(key)) top[key] = simpleAt(at);
+      else skipAt(at);
   }
 }
 
 /**
- * The PUSHB request object of bytes[0, bytes.length) with `data: true` standing for each job's
+ * The PUSH/PUSHB request object of bytes[0, bytes.length) with `data: true` standing for each job's
  * data, whose spans are recorded in `raw` (pointed at these bytes); null when this parser does not
  * handle the line.
  */
-export function parsePushbLite(bytes: Buffer, raw: RawJsonSource): Obj | null {
+export function parsePushLite(bytes: Buffer, raw: RawJsonSource): Obj | null {
   b = bytes;
   end = bytes.length;
   source = raw;
   top = {};
   try {
     const i = skipWs(b, members(skipWs(b, 0, end), onTopMember), end);
-    if (i !== end || top.cmd !== 'PUSHB' || top.jobs === undefined) return null;
+    if (i !== end) return null;
+    if (top.cmd === 'PUSHB' ? top.jobs === undefined : top.cmd !== 'PUSH' || top.data === undefined) return null;
     return top;
   } catch (e) {
     if (e === BAIL) return null;

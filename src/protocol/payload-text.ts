@@ -74,6 +74,9 @@ export class RawJsonSource implements PayloadSource {
   private objEnd = 0;
   private jobsIsRoot = false;
   private located = false;
+  /** span of a top-level `data` given by json-lite (single PUSH); -1 = locate it here */
+  private topStart = -1;
+  private topEnd = -1;
   /** per job: data start, data end, raw-newline flag; start -1 = use the fallback */
   private spans = new Int32Array(3 * 1024);
   private count = 0;
@@ -93,6 +96,7 @@ export class RawJsonSource implements PayloadSource {
     this.objEnd = objEnd;
     this.jobsIsRoot = jobsIsRoot;
     this.located = false;
+    this.topStart = this.topEnd = -1;
     return this;
   }
 
@@ -100,6 +104,12 @@ export class RawJsonSource implements PayloadSource {
   presetSpans(): void {
     this.located = true;
     this.count = 0;
+  }
+
+  /** The top-level `data` span (single PUSH), found by the caller (json-lite). */
+  setTopSpan(start: number, end: number): void {
+    this.topStart = start;
+    this.topEnd = end;
   }
 
   setJobSpan(index: number, start: number, end: number): void {
@@ -113,6 +123,7 @@ export class RawJsonSource implements PayloadSource {
 
   text(value: unknown, key: string, index: number): string {
     if (index < 0) {
+      if (key === 'data' && this.topStart >= 0) return this.slice(this.topStart, this.topEnd, false, value, key, index);
       const k = KEYS[key];
       const s = k === undefined ? MEMBER_UNSURE : findMember(this.buf, this.objStart, this.objEnd, k);
       return this.slice(s, walk.valueEnd, walk.newline, value, key, index);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_DECODE_OPTIONS, decodeJson } from '../../src/protocol/decode.js';
-import { parsePushbLite } from '../../src/protocol/json-lite.js';
+import { parsePushLite } from '../../src/protocol/json-lite.js';
 import { validValue } from '../../src/protocol/json-validate.js';
 import { skipWs } from '../../src/protocol/json-walk.js';
 import { RawJsonSource, StringifySource } from '../../src/protocol/payload-text.js';
@@ -18,7 +18,7 @@ function outcome(line: Buffer, lite: boolean): unknown {
 }
 
 function handledByLite(line: string): boolean {
-  return parsePushbLite(Buffer.from(line), new RawJsonSource()) !== null;
+  return parsePushLite(Buffer.from(line), new RawJsonSource()) !== null;
 }
 
 /** Deterministic PRNG (mulberry32), so a failure can be replayed. */
@@ -147,7 +147,9 @@ describe('json-lite: the PUSHB fast path', () => {
 
   it('leaves everything unusual to the JSON.parse path', () => {
     for (const line of [
-      '{"cmd":"PUSH","queue":"q","data":1}',
+      '{"cmd":"PULL","queue":"q","data":1}',
+      '{"cmd":"PUSH","queue":"q"}',
+      '{"cmd":"PUSH","queue":"q","data":{\n"a":1}}',
       '{"cmd":"PUSHB","queue":"q","jobs":[{"data":{\n"a":1}}]}',
       '{"cmd":"PUSHB","queue":"q","jobs":[{"d\\u0061ta":1}]}',
       '{"cmd":"PUSHB","queue":"q","jobs":[{"data":1,"priority":{"a":1}}]}',
@@ -158,6 +160,25 @@ describe('json-lite: the PUSHB fast path', () => {
     ]) {
       assert.equal(handledByLite(line), false, line);
     }
+  });
+
+  it('handles ordinary single PUSH lines', () => {
+    assert.ok(handledByLite('{"cmd":"PUSH","queue":"q","data":{"a":[1,{"b":null}]},"priority":3,"tags":["x"],"depends_on":[5]}'));
+    assert.ok(handledByLite('{"data":"x","reqId":7,"queue":"q","cmd":"PUSH","lifo":true}'));
+  });
+
+  it('decodes single PUSH exactly as the JSON.parse path', () => {
+    const r = rng(43);
+    let lite = 0;
+    for (let n = 0; n < 4000; n++) {
+      const top: Record<string, unknown> = { cmd: 'PUSH', queue: r() < 0.9 ? 'emails' : value(r, 2), ...jobObject(r) };
+      const base = JSON.stringify(top, null, r() < 0.1 ? 1 : undefined);
+      const line = r() < 0.4 ? mutate(r, base) : base;
+      const b = Buffer.from(line);
+      assert.deepEqual(outcome(b, true), outcome(b, false), line);
+      if (handledByLite(line)) lite++;
+    }
+    assert.ok(lite > 1000, `the fast path took only ${lite} lines`);
   });
 
   it('decodes exactly as the JSON.parse path: same requests, same errors', () => {
