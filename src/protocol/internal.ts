@@ -1,4 +1,4 @@
-import type { JobView } from '../engine/types.js';
+import { snapshotJob } from '../engine/job.js';
 import { asBuffer, utf8Text } from './bytes.js';
 import { errors, type ErrorCode, FlashqError } from './errors.js';
 import type { Result } from './result.js';
@@ -18,41 +18,13 @@ import type { Result } from './result.js';
  *      {"kind":"jobs","jobs":[{"id":257,"queue":"q","data":"{\"a\":1}",…,"state":"waiting","result":null,"error":null,"finishedAt":0,"owner":0}]}
  */
 
-function plainJob(j: JobView): JobView {
-  return {
-    id: j.id,
-    queue: j.queue,
-    data: j.data,
-    priority: j.priority,
-    createdAt: j.createdAt,
-    runAt: j.runAt,
-    startedAt: j.startedAt,
-    attempts: j.attempts,
-    maxAttempts: j.maxAttempts,
-    backoff: j.backoff,
-    ttl: j.ttl,
-    timeout: j.timeout,
-    uniqueKey: j.uniqueKey,
-    dependsOn: j.dependsOn,
-    progress: j.progress,
-    progressMsg: j.progressMsg,
-    tags: j.tags,
-    lifo: j.lifo,
-    state: j.state,
-    result: j.result,
-    error: j.error,
-    finishedAt: j.finishedAt,
-    owner: j.owner,
-  };
-}
-
 function plain(result: Result): Result {
   switch (result.kind) {
     case 'pushed':
     case 'jobs':
-      return { kind: result.kind, jobs: result.jobs.map(plainJob) };
+      return { kind: result.kind, jobs: result.jobs.map(snapshotJob) };
     case 'job':
-      return { kind: 'job', job: result.job === null ? null : plainJob(result.job), state: result.state };
+      return { kind: 'job', job: result.job === null ? null : snapshotJob(result.job), state: result.state };
     default:
       return result;
   }
