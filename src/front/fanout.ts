@@ -1,0 +1,151 @@
+import type { JobView, QueueInfo, CronView, Counters } from '../engine/types.js';
+import { encodeAnswer, encodeError } from '../protocol/encode.js';
+import { decodeInternalAnswer as decodeInternal } from '../protocol/internal.js';
+import { ErrorCode, FlashqError, errors } from '../protocol/errors.js';
+import type { Request } from '../protocol/request.js';
+import { Format, type Result } from '../protocol/result.js';
+import type { Dispatcher } from './dispatch.js';
+
+export interface RateSource {
+  /** completions per second and mean latency over the last metrics interval */
+  rates(): { jobsPerSecond: number; avgLatencyMs: number };
+}
+
+type Answer = { code: number; bytes: Uint8Array };
+
+/**
+ * Commands that every shard answers: ask all, merge on the front, render in the caller's format.
+ */
+export class Fanout {
+  rates: RateSource = { rates: () => ({ jobsPerSecond: 0, avgLatencyMs: 0 }) };
+
+  constructor(private readonly dispatcher: Dispatcher) {}
+
+  /** Merged result of a fan-out request (STATS, METRICS, LISTQUEUES, CRONLIST, JOBS). */
+  async result(req: Request): Promise<Result> {
+    const wire = req.cmd === 'JOBS' ? { ...req, limit: req.offset + req.limit, offset: 0 } : req;
+    const parts = await this.dispatcher.fanout(JSON.stringify(wire));
+    const results: Result[] = [];
+    for (const p of parts) {
+      if (p.code !== 0) throw new FlashqError(p.code as ErrorCode, errorText(p.bytes));
+      results.push(decodeInternal(p.bytes));
+    }
+    return merge(req, results, this.rates);
+  }
+
+  /** Parse a raw fan-out request object from a client, run it, render it. */
+  async run(raw: Record<string, unknown>, format: Format, reqId: string | number | null): Promise<Answer> {
+    let req: Request;
+    switch (raw.cmd) {
+      case 'STATS':
+      case 'METRICS':
+      case 'LISTQUEUES':
+      case 'CRONLIST':
+        req = { cmd: raw.cmd };
+        break;
+      case 'JOBS': {
+        const limit = raw.limit === undefined ? 100 : raw.limit;
+        const offset = raw.offset === undefined ? 0 : raw.offset;
+        if (!Number.isSafeInteger(limit) || (limit as number) < 0 || (limit as number) > 1000) throw errors.badRequest('Invalid field "limit": expected an integer 0..1000');
+        if (!Number.isSafeInteger(offset) || (offset as number) < 0) throw errors.badRequest('Invalid field "offset": expected a non-negative integer');
+        req = { cmd: 'JOBS', queue: typeof raw.queue === 'string' ? raw.queue : null, state: (typeof raw.state === 'string' ? raw.state : null) as never, limit: limit as number, offset: offset as number };
+        break;
+      }
+      default:
+        throw errors.unknownCommand(String(raw.cmd));
+    }
+    try {
+      return { code: 0, bytes: encodeAnswer(format, req, await this.result(req), reqId) };
+    } catch (e) {
+      const err = e instanceof FlashqError ? e : errors.internal(String(e));
+      return { code: err.code, bytes: encodeError(format, err, reqId) };
+    }
+  }
+
+  /** CRONDELETE: the name may live on any shard; delete everywhere, answer ok. */
+  async cronDelete(payload: Uint8Array, format: Format): Promise<Answer> {
+    const copy = Uint8Array.prototype.slice.call(payload) as Uint8Array;
+    const parts = await Promise.all(this.dispatcher.links.map((_, s) => this.dispatcher.ask(s, format, copy)));
+    return parts.find((p) => p.code !== 0) ?? parts[0]!;
+  }
+
+  /** ACKB split across shards: the sum of what each acked. */
+  async ackSplit(groups: Map<number, number[]>, format: Format, reqId: string | number | null, total: number): Promise<Answer> {
+    const parts = await Promise.all(
+      [...groups].map(([s, ids]) => this.dispatcher.ask(s, Format.Internal, JSON.stringify({ cmd: 'ACKB', ids }))),
+    );
+    let count = 0;
+    for (const p of parts) {
+      if (p.code !== 0) return { code: p.code, bytes: encodeError(format, new FlashqError(p.code as ErrorCode, errorText(p.bytes)), reqId) };
+      const r = decodeInternal(p.bytes);
+      if (r.kind === 'count') count += r.count;
+    }
+    void total;
+    return { code: 0, bytes: encodeAnswer(format, { cmd: 'ACKB', ids: [] }, { kind: 'count', count }, reqId) };
+  }
+}
+
+function errorText(bytes: Uint8Array): string {
+  try {
+    const v = JSON.parse(Buffer.from(bytes).toString('utf8')) as { error?: string };
+    return v.error ?? 'Internal error';
+  } catch {
+    return 'Internal error';
+  }
+}
+
+function byNewest(a: JobView, b: JobView): number {
+  return b.createdAt - a.createdAt || b.id - a.id;
+}
+
+/** Merge per-shard results of the same fan-out request. */
+export function merge(req: Request, parts: Result[], rates: RateSource): Result {
+  switch (req.cmd) {
+    case 'STATS': {
+      const s = { queued: 0, processing: 0, delayed: 0, dlq: 0 };
+      for (const p of parts) {
+        if (p.kind !== 'stats') continue;
+        s.queued += p.stats.queued;
+        s.processing += p.stats.processing;
+        s.delayed += p.stats.delayed;
+        s.dlq += p.stats.dlq;
+      }
+      return { kind: 'stats', stats: s };
+    }
+    case 'LISTQUEUES': {
+      const queues: QueueInfo[] = [];
+      for (const p of parts) if (p.kind === 'queues') queues.push(...p.queues);
+      queues.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      return { kind: 'queues', queues };
+    }
+    case 'CRONLIST': {
+      const crons: CronView[] = [];
+      for (const p of parts) if (p.kind === 'crons') crons.push(...p.crons);
+      crons.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      return { kind: 'crons', crons };
+    }
+    case 'METRICS': {
+      const counters: Counters = { totalPushed: 0, totalCompleted: 0, totalFailed: 0, latencySumMs: 0 };
+      const queues: QueueInfo[] = [];
+      for (const p of parts) {
+        if (p.kind !== 'metrics') continue;
+        counters.totalPushed += p.counters.totalPushed;
+        counters.totalCompleted += p.counters.totalCompleted;
+        counters.totalFailed += p.counters.totalFailed;
+        counters.latencySumMs += p.counters.latencySumMs;
+        queues.push(...p.queues);
+      }
+      queues.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const r = rates.rates();
+      return { kind: 'metrics', counters, queues, jobsPerSecond: r.jobsPerSecond, avgLatencyMs: r.avgLatencyMs };
+    }
+    case 'JOBS': {
+      const jobs: JobView[] = [];
+      for (const p of parts) if (p.kind === 'jobs') jobs.push(...p.jobs);
+      jobs.sort(byNewest);
+      return { kind: 'jobs', jobs: jobs.slice(req.offset, req.offset + req.limit) };
+    }
+    default:
+      throw errors.internal(`${req.cmd} is not a fan-out command`);
+  }
+}

@@ -1,0 +1,61 @@
+import { Kind } from '../ring/kinds.js';
+import type { Format } from '../protocol/result.js';
+import { ShardCore, type ShardOptions } from '../shard/core.js';
+import type { Outbox, ShardStore } from '../shard/outbox.js';
+import type { ShardLink, ShardOutput } from './shard-link.js';
+
+const decoder = new TextDecoder();
+
+/** SHARDS=0: the engine runs on the front thread; records are handed to the core directly. */
+export class InlineLink implements ShardLink {
+  readonly core: ShardCore;
+  onDrain: (() => void) | null = null;
+  private pending = false;
+
+  constructor(
+    readonly index: number,
+    opts: ShardOptions,
+    output: ShardOutput,
+    store: ShardStore | null = null,
+  ) {
+    const outbox: Outbox = {
+      answer: (conn, seq, code, bytes) => output.answer(conn, seq, code, bytes),
+      events: (json) => output.events(json),
+      shardMsg: (target, json) => output.shardMsg(target, json),
+      control: (json) => output.control(index, json),
+      flush: () => output.turnDone(),
+    };
+    this.core = new ShardCore(opts, outbox, store);
+  }
+
+  add(kind: number, format: Format, conn: number, seq: number, payload: Uint8Array | string): void {
+    this.pending = true;
+    const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
+    switch (kind) {
+      case Kind.REQUEST:
+        this.core.request(conn, seq, format, bytes);
+        break;
+      case Kind.CONN_CLOSED:
+        this.core.connClosed(conn);
+        break;
+      case Kind.SHARD_MSG:
+        this.core.shardMessage(decoder.decode(bytes));
+        break;
+      case Kind.CONTROL:
+        this.core.control(decoder.decode(bytes));
+        break;
+    }
+  }
+
+  flush(): boolean {
+    if (this.pending) {
+      this.pending = false;
+      this.core.endTurn();
+    }
+    return true;
+  }
+
+  close(): Promise<void> {
+    return this.core.close();
+  }
+}

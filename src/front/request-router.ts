@@ -1,0 +1,173 @@
+import { unpack } from 'msgpackr';
+import { LineSplitter, type LineSink } from '../protocol/json-lines.js';
+import { FrameSplitter, type FrameSink } from '../protocol/msgpack-frames.js';
+import { scanJsonRoute, scanMsgpackRoute, type Route as RouteScan } from '../protocol/route-scan.js';
+import { encodeAnswer } from '../protocol/encode.js';
+import { errors, FlashqError } from '../protocol/errors.js';
+import { Format } from '../protocol/result.js';
+import { FANOUT_COMMANDS } from '../protocol/request.js';
+import type { Auth } from './auth.js';
+import type { Dispatcher } from './dispatch.js';
+import type { Fanout } from './fanout.js';
+import type { Router } from './router.js';
+import type { TcpConnection } from './tcp-connection.js';
+import { Kind } from '../ring/kinds.js';
+
+/** Commands whose `queue` names the owning shard. */
+const BY_QUEUE: ReadonlySet<string> = new Set([
+  'PUSH', 'PUSHB', 'PULL', 'PULLB', 'DLQ', 'RETRYDLQ', 'RATELIMIT', 'RATELIMITCLEAR', 'SETCONCURRENCY',
+  'CLEARCONCURRENCY', 'PAUSE', 'RESUME',
+]);
+/** Commands whose `id` names the owning shard (ids encode their partition). */
+const BY_ID: ReadonlySet<string> = new Set(['ACK', 'FAIL', 'CANCEL', 'PROGRESS', 'GETPROGRESS', 'GETJOB', 'GETSTATE', 'GETRESULT']);
+
+type Obj = Record<string, unknown>;
+
+/**
+ * Routes TCP requests (JSON lines or MessagePack frames) without parsing payloads: a scan of the
+ * top-level `cmd`/`queue`/`id` picks the shard and the raw bytes go there. Only rare commands
+ * (AUTH, fan-outs, ACKB across shards, CRON) are parsed here.
+ */
+export class RequestRouter {
+  readonly shards: number;
+
+  constructor(
+    readonly dispatcher: Dispatcher,
+    private readonly router: Router,
+    private readonly fanout: Fanout,
+    private readonly auth: Auth,
+  ) {
+    this.shards = router.shards;
+  }
+
+  /** A splitter bound to a connection, chosen by the framing it opened with. */
+  splitterFor(conn: TcpConnection): (chunk: Buffer) => void {
+    if (conn.isJson) {
+      const lines = new LineSplitter();
+      const sink: LineSink = {
+        line: (buf, start, end) => this.route(conn, scanJsonRoute(buf, start, end), buf, start, end),
+        oversize: (size) => conn.oversize(size),
+      };
+      return (chunk) => lines.push(chunk, sink);
+    }
+    const frames = new FrameSplitter();
+    const sink: FrameSink = {
+      frame: (buf, start, end) => this.route(conn, scanMsgpackRoute(buf, start, end), buf, start, end),
+      oversize: (size) => conn.oversize(size),
+    };
+    return (chunk) => frames.push(chunk, sink);
+  }
+
+  private parse(conn: TcpConnection, buf: Buffer, start: number, end: number): Obj | null {
+    try {
+      const v: unknown = conn.isJson ? JSON.parse(buf.toString('utf8', start, end)) : unpack(buf.subarray(start, end));
+      return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private route(conn: TcpConnection, scan: RouteScan, buf: Buffer, start: number, end: number): void {
+    const seq = conn.nextSlot();
+    const cmd = scan.cmd;
+    if (cmd === 'AUTH') {
+      const req = this.parse(conn, buf, start, end);
+      const reqId = reqIdOf(req);
+      if (this.auth.check(req?.token)) {
+        conn.authed = true;
+        conn.answerNow(seq, null, okBytes(conn.format, reqId));
+      } else {
+        conn.authed = !this.auth.enabled;
+        conn.answerNow(seq, errors.authInvalid(), undefined, reqId);
+      }
+      return;
+    }
+    if (!conn.authed) {
+      conn.answerNow(seq, errors.authRequired(), undefined, reqIdOf(this.parse(conn, buf, start, end)));
+      return;
+    }
+    const payload = buf.subarray(start, end);
+    if (cmd !== null && BY_QUEUE.has(cmd)) {
+      conn.send(scan.queue !== null ? this.router.shardOfQueue(scan.queue) : 0, seq, payload);
+    } else if (cmd !== null && BY_ID.has(cmd)) {
+      conn.send(scan.id > 0 ? this.router.shardOfId(scan.id) : 0, seq, payload);
+    } else if (cmd === null) {
+      conn.send(0, seq, payload); // unroutable: shard 0 words the error (invalid JSON, missing cmd)
+    } else if (FANOUT_COMMANDS.has(cmd)) {
+      // always merged on the front, which also owns the rates METRICS reports
+      const req = this.parse(conn, buf, start, end);
+      this.answerLater(conn, seq, reqIdOf(req), this.fanout.run(req ?? {}, conn.format, reqIdOf(req)));
+    } else if (this.shards === 1) {
+      conn.send(0, seq, payload);
+    } else if (cmd === 'ACKB') {
+      this.ackBatch(conn, seq, buf, start, end);
+    } else if (cmd === 'CRON') {
+      this.cron(conn, seq, scan, payload);
+    } else if (cmd === 'CRONDELETE') {
+      const req = this.parse(conn, buf, start, end);
+      this.answerLater(conn, seq, reqIdOf(req), this.fanout.cronDelete(payload, conn.format));
+    } else {
+      conn.send(0, seq, payload);
+    }
+  }
+
+  private answerLater(conn: TcpConnection, seq: number, reqId: string | number | null, p: Promise<{ code: number; bytes: Uint8Array }>): void {
+    p.then(
+      ({ code, bytes }) => {
+        if (!conn.isClosed) {
+          conn.deliver(seq, code, bytes);
+          conn.flushOut();
+        }
+      },
+      (e: unknown) => {
+        if (!conn.isClosed) conn.answerNow(seq, e instanceof FlashqError ? e : errors.internal(String(e)), undefined, reqId);
+      },
+    );
+  }
+
+  /** ACKB whose ids live on several shards: split, ask each, answer the sum. */
+  private ackBatch(conn: TcpConnection, seq: number, buf: Buffer, start: number, end: number): void {
+    const req = this.parse(conn, buf, start, end);
+    const ids = req?.ids;
+    if (!Array.isArray(ids) || !ids.every((x) => Number.isSafeInteger(x))) {
+      conn.send(0, seq, buf.subarray(start, end)); // let the shard word the validation error
+      return;
+    }
+    const groups = new Map<number, number[]>();
+    for (const id of ids as number[]) {
+      const s = this.router.shardOfId(id);
+      let g = groups.get(s);
+      if (!g) groups.set(s, (g = []));
+      g.push(id);
+    }
+    if (groups.size <= 1) {
+      conn.send(groups.size === 1 ? groups.keys().next().value! : 0, seq, buf.subarray(start, end));
+      return;
+    }
+    const reqId = reqIdOf(req);
+    this.answerLater(conn, seq, reqId, this.fanout.ackSplit(groups, conn.format, reqId, ids.length));
+  }
+
+  /** CRON: create on the queue's shard first; only once that succeeded drop the name elsewhere. */
+  private cron(conn: TcpConnection, seq: number, scan: RouteScan, payload: Buffer): void {
+    const target = scan.queue !== null ? this.router.shardOfQueue(scan.queue) : 0;
+    const name = scan.name;
+    const p = this.dispatcher.ask(target, conn.format, Uint8Array.prototype.slice.call(payload) as Uint8Array).then((answer) => {
+      if (answer.code === 0 && name !== null) {
+        const drop = JSON.stringify({ cmd: 'CRONDELETE', name });
+        for (let s = 0; s < this.shards; s++) if (s !== target) this.dispatcher.send(s, Kind.REQUEST, Format.Internal, 0, 0, drop);
+      }
+      return answer;
+    });
+    this.answerLater(conn, seq, null, p);
+  }
+}
+
+export function reqIdOf(req: Obj | null): string | number | null {
+  const r = req?.reqId;
+  return typeof r === 'string' || typeof r === 'number' ? r : null;
+}
+
+function okBytes(format: Format, reqId: string | number | null): Uint8Array {
+  return encodeAnswer(format, { cmd: 'PAUSE', queue: '' }, { kind: 'ok' }, reqId);
+}

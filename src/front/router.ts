@@ -1,0 +1,24 @@
+import { PARTITIONS } from '../engine/types.js';
+import { partitionOf, partitionOfId } from '../engine/partition.js';
+import type { Dispatcher } from './dispatch.js';
+
+/** Which shard owns a queue or a job id: partitions are dealt round-robin to shards. */
+export class Router {
+  readonly shards: number;
+  constructor(readonly dispatcher: Dispatcher) {
+    this.shards = dispatcher.shardCount;
+  }
+
+  shardOfQueue(queue: string): number {
+    return partitionOf(queue) % this.shards;
+  }
+
+  /** Ids that are not positive safe integers go to shard 0, which answers `Job N not found`. */
+  shardOfId(id: number): number {
+    if (!Number.isSafeInteger(id) || id <= 0) return 0;
+    return partitionOfId(id) % this.shards;
+  }
+
+  /** every partition of shard `s` is `s + k * shards`; partition count is fixed */
+  static readonly partitions = PARTITIONS;
+}

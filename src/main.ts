@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+import { ConfigError, loadConfig } from './config.js';
+import { log, setLogLevel } from './log.js';
+import { Server } from './server.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env, process.argv.slice(2));
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`flashq-ts: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  setLogLevel(config.logLevel, { node: config.nodeId });
+  const server = new Server(config);
+  try {
+    await server.start();
+  } catch (e) {
+    log.error('start failed', { error: (e as Error).message });
+    await server.stop().catch(() => {});
+    process.exit(1);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping', { signal });
+    server.stop().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        log.error('stop failed', { error: String(e) });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  server.onExit = (code) => process.exit(code);
+}
+
+void main();

@@ -1,0 +1,150 @@
+import { readFileSync } from 'node:fs';
+import type { Config } from './config.js';
+import { log } from './log.js';
+import { Auth } from './front/auth.js';
+import { Dispatcher } from './front/dispatch.js';
+import { Fanout } from './front/fanout.js';
+import { InlineLink } from './front/inline-link.js';
+import { RequestRouter } from './front/request-router.js';
+import { Router } from './front/router.js';
+import type { ShardLink } from './front/shard-link.js';
+import { TcpFront } from './front/tcp.js';
+import { WorkerLink } from './front/worker-link.js';
+import { HttpFront, useWebhookStore } from './front/http/index.js';
+import { GrpcFront } from './front/grpc/index.js';
+import { MetricsHistory, INTERVAL_MS } from './metrics/history.js';
+import type { ShardOptions } from './shard/core.js';
+import { migrateDatabase } from './store/schema.js';
+import { StoreStatus } from './store/status.js';
+import { PgWebhookStore } from './store/webhook-store.js';
+import type { Webhook } from './webhooks/types.js';
+
+export const VERSION: string = (() => {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+})();
+
+/**
+ * The whole server in one process: shards (worker threads, or inline when SHARDS=0), the
+ * dispatcher between them and the listeners, and the listeners themselves.
+ */
+export class Server {
+  readonly startedAt = Date.now();
+  auth: Auth;
+  dispatcher!: Dispatcher;
+  router!: Router;
+  fanout!: Fanout;
+  readonly history = new MetricsHistory();
+  private tcp: TcpFront | null = null;
+  private http: HttpFront | null = null;
+  private grpc: GrpcFront | null = null;
+  private links: ShardLink[] = [];
+  private sampler: NodeJS.Timeout | null = null;
+  private running = false;
+  /** set by main: how to end the process after a shutdown requested over the API */
+  onExit: ((code: number) => void) | null = null;
+  tcpPort = 0;
+  /** null without DATABASE_URL; `.connected` is /health's postgres_connected */
+  storeStatus: StoreStatus | null = null;
+
+  constructor(readonly config: Config) {
+    this.auth = new Auth(config.authTokens);
+  }
+
+  get shardCount(): number {
+    return Math.max(1, this.config.shards);
+  }
+
+  async start(): Promise<void> {
+    const c = this.config;
+    const n = this.shardCount;
+    this.dispatcher = new Dispatcher(n);
+    const opts = (index: number): ShardOptions => ({
+      index,
+      count: n,
+      keepCompleted: c.keepCompleted,
+      maxQueues: c.maxQueues,
+      maxBatch: c.maxBatch,
+    });
+    const store = c.databaseUrl ? { url: c.databaseUrl, persist: c.persist } : null;
+    if (c.shards === 0) {
+      if (store) throw new Error('SHARDS=0 runs in memory only; set SHARDS>=1 with DATABASE_URL');
+      this.links = [new InlineLink(0, opts(0), this.dispatcher)];
+    } else {
+      if (store) {
+        // before any shard starts: an unreachable database stops the server here
+        await migrateDatabase(store.url);
+        // once per Server: the HTTP front keeps its webhook registry across restarts
+        if (this.storeStatus === null) useWebhookStore(this, new PgWebhookStore<Webhook>(store.url));
+        const status = (this.storeStatus = new StoreStatus(n));
+        const previous = this.dispatcher.onControl;
+        this.dispatcher.onControl = (shard, json) => {
+          if (!status.onControl(shard, json)) previous?.(shard, json);
+        };
+      }
+      const workers = Array.from({ length: n }, (_, i) => new WorkerLink(i, opts(i), this.dispatcher, store, c.logLevel));
+      this.links = workers;
+      await Promise.all(workers.map((w) => w.ready));
+    }
+    this.dispatcher.attach(this.links);
+    // recovered shards may now reach each other: re-watch parents that live on other shards
+    if (store) this.dispatcher.broadcastControl('{"op":"rewatch"}');
+    this.router = new Router(this.dispatcher);
+    this.fanout = new Fanout(this.dispatcher);
+    this.fanout.rates = this.history;
+    const requests = new RequestRouter(this.dispatcher, this.router, this.fanout, this.auth);
+    this.tcp = new TcpFront(requests, this.dispatcher, this.auth);
+    if (c.port > 0) this.tcpPort = await this.tcp.listen(c.port, c.host);
+    if (c.unixSocket) await this.tcp.listenUnix(c.unixSocket);
+    if (c.httpPort > 0) this.http = await HttpFront.start(this);
+    if (c.grpcPort > 0) this.grpc = await GrpcFront.start(this);
+    this.sampler = setInterval(() => void this.sample(), INTERVAL_MS);
+    this.sampler.unref();
+    void this.sample();
+    this.running = true;
+    log.info('listening', {
+      tcp: c.port > 0 ? this.tcpPort : null,
+      http: c.httpPort > 0 ? c.httpPort : null,
+      grpc: c.grpcPort > 0 ? c.grpcPort : null,
+      unix: c.unixSocket,
+      shards: c.shards,
+      persistence: store ? c.persist : 'memory',
+      version: VERSION,
+    });
+  }
+
+  /** One metrics point: counters and stats from every shard. */
+  async sample(): Promise<void> {
+    try {
+      const [m, s] = await Promise.all([this.fanout.result({ cmd: 'METRICS' }), this.fanout.result({ cmd: 'STATS' })]);
+      if (m.kind === 'metrics' && s.kind === 'stats') this.history.record(Date.now(), m.counters, s.stats);
+    } catch (e) {
+      log.warn('metrics sample failed', { error: String(e) });
+    }
+  }
+
+  /** Stop everything, then serve again on the same ports (state comes back from the store, if any). */
+  async restart(): Promise<void> {
+    log.info('restarting');
+    await this.stop();
+    await this.start();
+  }
+
+  /** Stop accepting, answer what is in flight, flush the shards (and their stores). */
+  async stop(): Promise<void> {
+    if (!this.running && this.links.length === 0) return;
+    this.running = false;
+    if (this.sampler) clearInterval(this.sampler);
+    this.sampler = null;
+    if (this.dispatcher && this.links.length > 0) this.dispatcher.broadcastControl('{"op":"drain"}');
+    await Promise.all([this.tcp?.close(), this.http?.close(), this.grpc?.close()]);
+    this.tcp = null;
+    this.http = null;
+    this.grpc = null;
+    await Promise.all(this.links.map((l) => l.close()));
+    this.links = [];
+  }
+}

@@ -1,0 +1,506 @@
+import { Engine } from '../engine/engine.js';
+import { partitionOf, partitionOfId } from '../engine/partition.js';
+import type { RestoreInput } from '../engine/api.js';
+import type { EngineEvent, JobInput, ParentStatus } from '../engine/types.js';
+import { decodeRequest } from '../protocol/decode.js';
+import { encodeAnswer, encodeError } from '../protocol/encode.js';
+import { ErrorCode, FlashqError, errors } from '../protocol/errors.js';
+import type { Request } from '../protocol/request.js';
+import { Format, type Result } from '../protocol/result.js';
+import type { Outbox, ShardStore } from './outbox.js';
+import { Waiters, type Waiter } from './waiters.js';
+
+export interface ShardOptions {
+  index: number;
+  count: number;
+  keepCompleted: number;
+  maxQueues: number;
+  maxBatch: number;
+}
+
+/** Messages shards exchange through the front (SHARD_MSG records). */
+export type ShardMessage =
+  | { t: 'watch'; parent: number; partition: number; from: number }
+  | { t: 'watched'; parent: number; status: ParentStatus }
+  | { t: 'dep'; parent: number; outcome: 'completed' | 'failed' }
+  /** the sender rebuilt its engine from the store: watch again the parents it owns */
+  | { t: 'rewatch'; owner: number };
+
+/** An answer of the turn, kept with what is needed to re-encode it as a storage failure. */
+interface PendingAnswer {
+  conn: number;
+  seq: number;
+  code: number;
+  bytes: Uint8Array;
+  format: Format;
+  reqId: string | number | null;
+}
+
+/** What a turn sends out once its changes are committed. */
+interface TurnOutput {
+  answers: PendingAnswer[];
+  events: EngineEvent[];
+  messages: Array<{ target: number; msg: ShardMessage }>;
+}
+
+interface PendingPush {
+  conn: number;
+  seq: number;
+  format: Format;
+  reqId: string | number | null;
+  request: Extract<Request, { cmd: 'PUSH' | 'PUSHB' }>;
+  awaiting: Set<number>;
+  statuses: Map<number, ParentStatus>;
+}
+
+/** Commands that change state (refused while a synchronous store is unavailable). */
+const MUTATING: ReadonlySet<string> = new Set([
+  'PUSH', 'PUSHB', 'PULL', 'PULLB', 'ACK', 'ACKB', 'FAIL', 'CANCEL', 'PROGRESS', 'RETRYDLQ', 'RATELIMIT',
+  'RATELIMITCLEAR', 'SETCONCURRENCY', 'CLEARCONCURRENCY', 'PAUSE', 'RESUME', 'CRON', 'CRONDELETE',
+]);
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * One shard: decodes the requests routed to it, runs them against its Engine, parks blocking pulls,
+ * drives the engine's clock with a single timer, and hands answers, events and messages for other
+ * shards to its Outbox once per turn. Transport-agnostic: the worker and inline adapters feed it.
+ */
+export class ShardCore {
+  /** replaced (never mutated back) when the store restores committed state */
+  engine: Engine;
+  private readonly waiters = new Waiters();
+  /** pushes waiting for parents' owners to answer, by parent id */
+  private readonly pendingPushes = new Map<number, PendingPush[]>();
+  private events: EngineEvent[] = [];
+  private eventsOn = false;
+  /** queues whose events someone wants; null = every queue */
+  private eventQueues: Set<string> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+  private answers: PendingAnswer[] = [];
+  private messages: Array<{ target: number; msg: ShardMessage }> = [];
+  private commitTail: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private readonly opts: ShardOptions,
+    private readonly out: Outbox,
+    private readonly store: ShardStore | null = null,
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.engine = this.newEngine();
+  }
+
+  private newEngine(): Engine {
+    const opts = this.opts;
+    const engine = new Engine({
+      owns: (p) => p % opts.count === opts.index,
+      keepCompleted: Math.max(1, Math.ceil(opts.keepCompleted / opts.count)),
+      maxQueues: opts.maxQueues,
+      persist: this.store !== null,
+    });
+    engine.setEventsEnabled(this.eventsOn);
+    return engine;
+  }
+
+  /**
+   * Replace the engine by one holding `input` (the store's committed state: at start, and after a
+   * failed commit left the old engine ahead of the database). Parked pulls and pending pushes stay;
+   * what restoring decides (lost leases…) is committed by the turn this ends.
+   */
+  restore(input: RestoreInput): void {
+    this.engine = this.newEngine();
+    this.engine.restore(input, this.clock());
+    this.endTurn();
+  }
+
+  /** Tell the other shards to watch again the parents this one owns (its watch list was lost). */
+  announceRebuilt(): void {
+    for (let s = 0; s < this.opts.count; s++) {
+      if (s !== this.opts.index) this.sendShard(s, { t: 'rewatch', owner: this.opts.index });
+    }
+    this.endTurn();
+  }
+
+  /** A CONTROL message for the front, sent now (the store reports its availability this way). */
+  notifyFront(json: string): void {
+    this.out.control(json);
+    this.out.flush();
+  }
+
+  private shardOfPartition(p: number): number {
+    return p % this.opts.count;
+  }
+
+  // ---------------------------------------------------------------- input
+
+  request(conn: number, seq: number, format: Format, bytes: Uint8Array): void {
+    let reqId: string | number | null = null;
+    let request: Request;
+    try {
+      const decoded = decodeRequest(format, bytes, { maxBatch: this.opts.maxBatch });
+      request = decoded.request;
+      reqId = decoded.reqId;
+    } catch (e) {
+      const err = e instanceof FlashqError ? e : errors.badRequest(String((e as Error)?.message ?? e));
+      reqId = (e as { reqId?: string | number | null }).reqId ?? null;
+      this.replyError(conn, seq, format, err, reqId);
+      return;
+    }
+    this.run(conn, seq, format, request, reqId);
+  }
+
+  private run(conn: number, seq: number, format: Format, request: Request, reqId: string | number | null): void {
+    const now = this.clock();
+    try {
+      if (this.store && !this.store.available && MUTATING.has(request.cmd)) throw errors.storageUnavailable();
+      // the front routed by a scan that keeps the first of duplicate keys; the decoder kept the last
+      if (request.cmd !== 'JOBS' && 'queue' in request) this.checkOwned(request.queue);
+      const result = this.execute(conn, seq, format, request, reqId, now);
+      if (result) this.reply(conn, seq, format, request, result, reqId);
+    } catch (e) {
+      const err = e instanceof FlashqError ? e : errors.internal(String((e as Error)?.stack ?? e));
+      if (err.code === ErrorCode.Internal) console.error(err.message);
+      this.replyError(conn, seq, format, err, reqId);
+    }
+  }
+
+  /** Runs one request; returns its Result, or null when the answer comes later (parked pull, remote parents). */
+  private execute(conn: number, seq: number, format: Format, r: Request, reqId: string | number | null, now: number): Result | null {
+    const e = this.engine;
+    switch (r.cmd) {
+      case 'PUSH':
+      case 'PUSHB': {
+        const jobs: JobInput[] = r.cmd === 'PUSH' ? [r.job] : r.jobs;
+        const remote = e.remoteParentsOf(jobs);
+        if (remote.length > 0) {
+          this.deferPush({ conn, seq, format, reqId, request: r, awaiting: new Set(remote), statuses: new Map() });
+          return null;
+        }
+        return { kind: 'pushed', jobs: e.push(r.queue, jobs, now) };
+      }
+      case 'PULL':
+      case 'PULLB': {
+        const count = r.cmd === 'PULL' ? 1 : r.count;
+        const jobs = this.waiters.hasQueue(r.queue) ? [] : e.pull(r.queue, count, now, conn);
+        if (jobs.length > 0 || r.timeout === 0) {
+          if (jobs.length === 0) {
+            const block = e.pullBlock(r.queue, now);
+            if (block === 'paused') throw errors.queuePaused();
+            if (block === 'rate_limited') throw errors.rateLimited();
+          }
+          return { kind: 'jobs', jobs };
+        }
+        const deadline = r.timeout === null ? Infinity : now + r.timeout;
+        this.waiters.add({ conn, seq, format, reqId, request: r, deadline, heapIndex: -1, done: false });
+        return null;
+      }
+      case 'ACK':
+        e.ack(r.id, r.result, now);
+        return { kind: 'ok' };
+      case 'ACKB':
+        return { kind: 'count', count: e.ackBatch(r.ids, now) };
+      case 'FAIL':
+        e.fail(r.id, r.error, now);
+        return { kind: 'ok' };
+      case 'CANCEL':
+        e.cancel(r.id, now);
+        return { kind: 'ok' };
+      case 'PROGRESS':
+        e.progress(r.id, r.progress, r.message, now);
+        return { kind: 'ok' };
+      case 'GETPROGRESS': {
+        const p = e.getProgress(r.id);
+        return { kind: 'progress', id: r.id, progress: p.progress, message: p.message };
+      }
+      case 'GETJOB':
+        return { kind: 'job', job: e.getJob(r.id), state: e.getState(r.id) };
+      case 'GETSTATE':
+        return { kind: 'state', id: r.id, state: e.getState(r.id) };
+      case 'GETRESULT':
+        return { kind: 'result', id: r.id, result: e.getResult(r.id) };
+      case 'DLQ':
+        return { kind: 'jobs', jobs: e.dlq(r.queue, r.count) };
+      case 'RETRYDLQ':
+        return { kind: 'count', count: e.retryDlq(r.queue, r.id, now) };
+      case 'RATELIMIT':
+        e.setRateLimit(r.queue, r.limit, now);
+        return { kind: 'ok' };
+      case 'RATELIMITCLEAR':
+        e.clearRateLimit(r.queue);
+        return { kind: 'ok' };
+      case 'SETCONCURRENCY':
+        e.setConcurrency(r.queue, r.limit);
+        return { kind: 'ok' };
+      case 'CLEARCONCURRENCY':
+        e.clearConcurrency(r.queue);
+        return { kind: 'ok' };
+      case 'PAUSE':
+        e.pause(r.queue);
+        return { kind: 'ok' };
+      case 'RESUME':
+        e.resume(r.queue);
+        return { kind: 'ok' };
+      case 'LISTQUEUES':
+        return { kind: 'queues', queues: e.listQueues() };
+      case 'CRON':
+        return { kind: 'cron', cron: e.cronUpsert(r.name, r.queue, r.schedule, r.data, r.priority, now) };
+      case 'CRONDELETE':
+        e.cronDelete(r.name);
+        return { kind: 'ok' };
+      case 'CRONLIST':
+        return { kind: 'crons', crons: e.cronList() };
+      case 'STATS':
+        return { kind: 'stats', stats: e.stats() };
+      case 'METRICS':
+        return { kind: 'metrics', counters: e.counters(), queues: e.listQueues(), jobsPerSecond: 0, avgLatencyMs: 0 };
+      case 'JOBS':
+        return {
+          kind: 'jobs',
+          jobs: e.listJobs({ queue: r.queue ?? undefined, state: r.state ?? undefined }, r.limit, r.offset),
+        };
+    }
+  }
+
+  private checkOwned(queue: string): void {
+    if (this.shardOfPartition(partitionOf(queue)) !== this.opts.index) {
+      // only a request naming its queue twice gets here: the front routed by the first, JSON by the last
+      throw errors.badRequest(`Invalid request: conflicting "queue" fields (decoded ${JSON.stringify(queue)})`);
+    }
+  }
+
+  // ------------------------------------------------- dependencies across shards
+
+  private deferPush(p: PendingPush): void {
+    const from = this.opts.index;
+    const partition = partitionOf(p.request.queue);
+    for (const parent of p.awaiting) {
+      let list = this.pendingPushes.get(parent);
+      if (!list) this.pendingPushes.set(parent, (list = []));
+      list.push(p);
+      this.sendShard(this.shardOfPartition(partitionOfId(parent)), { t: 'watch', parent, partition, from });
+    }
+  }
+
+  /** Messages leave with the turn's answers: a parent's outcome is announced only once committed. */
+  private sendShard(target: number, msg: ShardMessage): void {
+    this.messages.push({ target, msg });
+  }
+
+  shardMessage(json: string): void {
+    const msg = JSON.parse(json) as ShardMessage;
+    const now = this.clock();
+    switch (msg.t) {
+      case 'watch':
+        this.sendShard(msg.from, { t: 'watched', parent: msg.parent, status: this.engine.watchParent(msg.parent, msg.partition) });
+        break;
+      case 'watched': {
+        const list = this.pendingPushes.get(msg.parent);
+        if (list) {
+          this.pendingPushes.delete(msg.parent);
+          for (const p of list) {
+            p.statuses.set(msg.parent, msg.status);
+            p.awaiting.delete(msg.parent);
+            if (p.awaiting.size === 0) this.completePush(p, now);
+          }
+        }
+        // children already waiting here (e.g. re-watched after recovery) learn a final outcome too
+        if (msg.status === 'completed') this.engine.parentResolved(msg.parent, 'completed', now);
+        else if (msg.status !== 'pending') this.engine.parentResolved(msg.parent, 'failed', now);
+        break;
+      }
+      case 'dep':
+        this.engine.parentResolved(msg.parent, msg.outcome, now);
+        break;
+      case 'rewatch':
+        this.rewatchRemoteParents(msg.owner);
+        break;
+    }
+  }
+
+  private completePush(p: PendingPush, now: number): void {
+    const r = p.request;
+    try {
+      for (const [parent, status] of p.statuses) if (status === 'unknown') throw errors.jobNotFound(parent);
+      if (this.store && !this.store.available) throw errors.storageUnavailable();
+      const jobs = this.engine.push(r.queue, r.cmd === 'PUSH' ? [r.job] : r.jobs, now, p.statuses);
+      this.reply(p.conn, p.seq, p.format, r, { kind: 'pushed', jobs }, p.reqId);
+    } catch (e) {
+      const err = e instanceof FlashqError ? e : errors.internal(String(e));
+      this.replyError(p.conn, p.seq, p.format, err, p.reqId);
+    }
+  }
+
+  /** After recovery: ask the owners of remote parents again (their answers release children). */
+  rewatchRemoteParents(onlyOwner?: number): void {
+    // partition `index` is always one of this shard's own, so the owner's notices route back here
+    for (const { parentId } of this.engine.pendingRemoteParents()) {
+      const owner = this.shardOfPartition(partitionOfId(parentId));
+      if (onlyOwner !== undefined && owner !== onlyOwner) continue;
+      this.sendShard(owner, {
+        t: 'watch',
+        parent: parentId,
+        partition: this.opts.index,
+        from: this.opts.index,
+      });
+    }
+  }
+
+  // ------------------------------------------------------------ connections
+
+  connClosed(conn: number): void {
+    this.waiters.dropConn(conn);
+    this.engine.releaseOwner(conn, this.clock());
+  }
+
+  control(json: string): void {
+    const msg = JSON.parse(json) as { op: string; on?: boolean; queues?: unknown[] | null };
+    if (msg.op === 'events') {
+      this.eventsOn = msg.on === true;
+      this.eventQueues = Array.isArray(msg.queues) ? new Set(msg.queues.map(String)) : null;
+      this.engine.setEventsEnabled(this.eventsOn);
+    } else if (msg.op === 'drain') {
+      // stopping: parked pulls answer now (no job) so every connection can be closed cleanly
+      for (const w of this.waiters.takeAll()) this.expire(w);
+    }
+  }
+
+  // ---------------------------------------------------------------- output
+
+  private reply(conn: number, seq: number, format: Format, request: Request, result: Result, reqId: string | number | null): void {
+    if (conn === 0) return; // internal request whose answer nobody reads
+    this.answers.push({ conn, seq, code: 0, bytes: encodeAnswer(format, request, result, reqId), format, reqId });
+  }
+
+  private replyError(conn: number, seq: number, format: Format, err: FlashqError, reqId: string | number | null): void {
+    if (conn === 0) return;
+    this.answers.push({ conn, seq, code: err.code, bytes: encodeError(format, err, reqId), format, reqId });
+  }
+
+  /** Apply what the commands of this turn set in motion, then send everything out together. */
+  endTurn(): void {
+    const now = this.clock();
+    this.settle(now);
+    const turn: TurnOutput = { answers: this.answers, events: this.events, messages: this.messages };
+    this.answers = [];
+    this.events = [];
+    this.messages = [];
+    if (this.store) {
+      // handed over now, so turns that end while a commit is in flight merge into the next one;
+      // answers still leave in turn order, each once its own turn is committed (PERSIST=sync)
+      const committed = this.store.commit(this.engine.takeChanges()).then(
+        () => null,
+        (err: unknown) => err ?? new Error('commit failed'),
+      );
+      this.commitTail = this.commitTail
+        .then(() => committed)
+        .then((err) => (err === null ? this.emit(turn) : this.emitStorageFailure(turn, err)));
+    } else {
+      this.emit(turn);
+    }
+    this.armTimer(now);
+  }
+
+  private emit(turn: TurnOutput): void {
+    for (const a of turn.answers) this.out.answer(a.conn, a.seq, a.code, a.bytes);
+    if (turn.events.length > 0) this.out.events(eventsJson(turn.events));
+    for (const m of turn.messages) this.out.shardMsg(m.target, JSON.stringify(m.msg));
+    this.out.flush();
+  }
+
+  /**
+   * The turn's changes are not committed: every answer becomes `Storage unavailable`, in its own
+   * request's format; events are dropped. Watch requests and answers still go (other shards wait
+   * on them), outcomes of parents do not (the store rebuilds this engine from committed state).
+   */
+  private emitStorageFailure(turn: TurnOutput, err: unknown): void {
+    if (!(err instanceof FlashqError && err.code === ErrorCode.StorageUnavailable)) {
+      console.error(JSON.stringify({ level: 'error', msg: 'commit failed', shard: this.opts.index, error: String(err) }));
+    }
+    const failure = errors.storageUnavailable();
+    for (const a of turn.answers) {
+      this.out.answer(a.conn, a.seq, ErrorCode.StorageUnavailable, encodeError(a.format, failure, a.reqId));
+    }
+    for (const m of turn.messages) if (m.msg.t !== 'dep') this.out.shardMsg(m.target, JSON.stringify(m.msg));
+    this.out.flush();
+  }
+
+  private settle(now: number): void {
+    for (let round = 0; round < 16; round++) {
+      const eff = this.engine.takeEffects();
+      if (this.eventsOn && eff.events.length > 0) {
+        const wanted = this.eventQueues;
+        for (const ev of eff.events) if (wanted === null || wanted.has(ev.queue)) this.events.push(ev);
+      }
+      for (const d of eff.dependencies) {
+        this.sendShard(this.shardOfPartition(d.partition), { t: 'dep', parent: d.parentId, outcome: d.outcome });
+      }
+      if (eff.wake.length === 0) break;
+      for (const q of eff.wake) this.serveWaiters(q, now);
+    }
+  }
+
+  private serveWaiters(queue: string, now: number): void {
+    const list = this.waiters.queueWaiters(queue);
+    if (!list) return;
+    for (const w of list) {
+      if (w.done) continue;
+      const count = w.request.cmd === 'PULL' ? 1 : w.request.count;
+      const jobs = this.engine.pull(queue, count, now, w.conn);
+      if (jobs.length === 0) break;
+      this.waiters.finish(w);
+      this.reply(w.conn, w.seq, w.format, w.request, { kind: 'jobs', jobs }, w.reqId);
+    }
+  }
+
+  // ----------------------------------------------------------------- clock
+
+  private armTimer(now: number): void {
+    if (this.closed) return;
+    const due = Math.min(this.engine.nextDue(), this.waiters.nextDeadline());
+    if (due === this.timerAt && this.timer) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerAt = due;
+    if (due === Infinity) return;
+    this.timer = setTimeout(() => this.onTimer(), Math.min(MAX_TIMER_MS, Math.max(0, due - now)));
+  }
+
+  private onTimer(): void {
+    this.timer = null;
+    this.timerAt = Infinity;
+    const now = this.clock();
+    this.engine.tick(now);
+    for (const w of this.waiters.expired(now)) this.expire(w);
+    this.endTurn();
+  }
+
+  private expire(w: Waiter): void {
+    this.reply(w.conn, w.seq, w.format, w.request, { kind: 'jobs', jobs: [] }, w.reqId);
+  }
+
+  /** Wait for commits in flight; stop the timer. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.commitTail;
+    if (this.store) await this.store.close();
+  }
+}
+
+/** Events as one JSON array, payloads spliced in as their stored JSON text. */
+export function eventsJson(events: EngineEvent[]): string {
+  let s = '[';
+  for (let i = 0; i < events.length; i++) {
+    const ev = events[i]!;
+    if (i > 0) s += ',';
+    s += `{"event_type":"${ev.type}","queue":"${ev.queue}","job_id":${ev.jobId},"timestamp":${ev.timestamp}`;
+    if (ev.data !== null) s += `,"data":${ev.data}`;
+    if (ev.error !== null) s += `,"error":${JSON.stringify(ev.error)}`;
+    if (ev.progress !== null) s += `,"progress":${ev.progress}`;
+    s += '}';
+  }
+  return s + ']';
+}

@@ -1,0 +1,108 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { FrameBuilder, FrameReader, RECORD_HEADER_BYTES } from '../ring/records.js';
+import { RingLink } from '../ring/link.js';
+import { Kind } from '../ring/kinds.js';
+import type { Format } from '../protocol/result.js';
+import type { ShardWorkerData } from '../front/worker-link.js';
+import { setLogLevel, type Level } from '../log.js';
+import { ShardCore } from './core.js';
+import type { Outbox, ShardStore } from './outbox.js';
+import { openShardStore } from './store-hook.js';
+
+/**
+ * Worker-thread entry of a shard: drains requests from its inbound ring, one frame per turn, and
+ * packs answers, events and messages of the turn into one outbound frame.
+ */
+const data = workerData as ShardWorkerData;
+setLogLevel(data.logLevel as Level, { shard: data.opts.index });
+
+const out = new FrameBuilder(256 * 1024);
+const reader = new FrameReader();
+let link: RingLink;
+let stopping = false;
+
+/** Largest frame the outbound ring takes (half its capacity); frames are flushed before it. */
+let frameLimit = 1 << 20;
+
+const outbox: Outbox = {
+  answer: (conn, seq, code, bytes) => {
+    const need = RECORD_HEADER_BYTES + bytes.length;
+    if (need > frameLimit) {
+      // an answer larger than any ring frame (PULLB of big jobs) travels by message; the front
+      // orders answers by their sequence number, so it may overtake ring frames safely
+      outbox.flush();
+      parentPort!.postMessage({ t: 'answer', conn, seq, code, bytes });
+      return;
+    }
+    if (out.byteLength + need > frameLimit) outbox.flush();
+    out.add(Kind.ANSWER, 0, code, conn, seq, bytes);
+  },
+  events: (json) => out.add(Kind.EVENT, 0, 0, 0, 0, json),
+  shardMsg: (target, json) => out.add(Kind.SHARD_MSG, 0, 0, target, 0, json),
+  control: (json) => out.add(Kind.CONTROL, 0, 0, 0, 0, json),
+  flush: () => {
+    if (out.count === 0) return;
+    link.send(out.finish());
+    out.reset();
+  },
+};
+
+async function start(): Promise<void> {
+  let store: ShardStore | null = null;
+  if (data.store) store = await openShardStore(data.opts, data.store);
+  const core = new ShardCore(data.opts, outbox, store);
+  // The link exists before recovery so that what recovery sends can leave; frames that arrive
+  // meanwhile (other shards' messages) wait, copied, until the engine holds the recovered state.
+  let early: Uint8Array[] | null = [];
+  link = new RingLink(
+    data.end,
+    (frame) => {
+      if (early !== null) early.push(frame.slice());
+      else onFrame(core, frame);
+    },
+    { holdInboundWhileBlocked: true },
+  );
+  if (store) await store.recover?.(core);
+  const held = early;
+  early = null;
+  for (const frame of held) onFrame(core, frame);
+  parentPort!.postMessage({ t: 'ready' });
+
+  function onFrame(c: ShardCore, frame: Uint8Array): void {
+    const r = reader.reset(frame);
+    while (r.next()) {
+      switch (r.kind) {
+        case Kind.REQUEST:
+          c.request(r.conn, r.seq, r.format as Format, r.bytes.subarray(r.start, r.end));
+          break;
+        case Kind.CONN_CLOSED:
+          c.connClosed(r.conn);
+          break;
+        case Kind.SHARD_MSG:
+          c.shardMessage(r.text());
+          break;
+        case Kind.CONTROL: {
+          const text = r.text();
+          if (text === '{"op":"stop"}') stopping = true;
+          // sent by the front once every shard recovered and messages between shards flow
+          else if (text === '{"op":"rewatch"}') c.rewatchRemoteParents();
+          else c.control(text);
+          break;
+        }
+      }
+    }
+    c.endTurn();
+    if (stopping) {
+      stopping = false;
+      void c.close().then(() => {
+        link.close();
+        process.exit(0);
+      });
+    }
+  }
+}
+
+start().catch((e: unknown) => {
+  parentPort!.postMessage({ t: 'failed', error: (e as Error)?.message ?? String(e) });
+  process.exit(1);
+});
