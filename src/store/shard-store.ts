@@ -1,0 +1,194 @@
+import { partitionOf } from '../engine/partition.js';
+import type { Changes } from '../engine/types.js';
+import { log } from '../log.js';
+import type { ShardCore, ShardOptions } from '../shard/core.js';
+import type { ShardStore } from '../shard/outbox.js';
+import { connect, errorText, type Sql } from './connection.js';
+import { GroupCommit } from './group-commit.js';
+import { loadShard } from './recovery.js';
+import { writeTransaction, type Ownership } from './transaction.js';
+import { isEmptyChanges } from './write-set.js';
+
+export interface ShardStoreConfig {
+  url: string;
+  persist: 'sync' | 'async';
+}
+
+/** Control message a shard sends the front when its store goes up or down (see StoreStatus). */
+export function storeStatusMessage(available: boolean): string {
+  return `{"op":"store","available":${available}}`;
+}
+
+const PING_MS = 1000;
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 2000;
+
+/**
+ * A shard's PostgreSQL store: group commit on the shard's own connection, recovery at start, and
+ * the way back after a failure.
+ *
+ * States: `up` (available), `down` (PostgreSQL unreachable or a commit failed; state-changing
+ * commands are refused, reads are served), `rebuilding` (reconnected; the engine is being
+ * replaced by one loaded from the committed state). A failed commit leaves the engine ahead of
+ * the database, so the way back from it is always a rebuild; an outage noticed by the idle ping,
+ * with nothing applied meanwhile, only needs the connection back.
+ */
+export class PgShardStore implements ShardStore {
+  private readonly sql: Sql;
+  private readonly writer: GroupCommit;
+  private readonly owner: Ownership;
+  private readonly keepFinished: number;
+  private core: ShardCore | null = null;
+  private state: 'starting' | 'up' | 'down' | 'rebuilding' = 'starting';
+  private needsRebuild = false;
+  private reconnecting = false;
+  private closed = false;
+  private pinging = false;
+  private pingTimer: NodeJS.Timeout | null = null;
+
+  constructor(opts: ShardOptions, cfg: ShardStoreConfig) {
+    this.owner = { index: opts.index, count: opts.count };
+    this.keepFinished = Math.max(1, Math.ceil(opts.keepCompleted / opts.count));
+    this.sql = connect(cfg.url, { max: 1, name: `flashq-ts shard ${opts.index}` });
+    this.writer = new GroupCommit({
+      mode: cfg.persist,
+      write: (ws) => writeTransaction(this.sql, ws, this.owner, partitionOf),
+      onFailure: (err) => this.failed(err),
+    });
+  }
+
+  get available(): boolean {
+    return this.state === 'up';
+  }
+
+  /** Transactions and turns committed so far (benchmarks report the merge ratio). */
+  get stats(): GroupCommit['stats'] {
+    return this.writer.stats;
+  }
+
+  /** Fails when PostgreSQL cannot be reached (the shard then refuses to start). */
+  async open(): Promise<void> {
+    await this.sql`select 1`;
+  }
+
+  commit(changes: Changes): Promise<void> {
+    // refused changes were applied in memory all the same: only a rebuild undoes them
+    if (!this.writer.open && !isEmptyChanges(changes)) this.needsRebuild = true;
+    return this.writer.commit(changes);
+  }
+
+  /** Start: load the committed state into the shard's engine and commit what restoring changed. */
+  async recover(core: ShardCore): Promise<void> {
+    this.core = core;
+    const input = await loadShard(this.sql, this.owner, this.keepFinished);
+    core.restore(input);
+    await this.writer.idle();
+    if (!this.writer.open) throw new Error('committing the recovered state failed');
+    this.state = 'up';
+    core.notifyFront(storeStatusMessage(true));
+    log.info('store recovered', { jobs: input.jobs.length, queues: input.queues.length, crons: input.crons.length });
+    this.pingTimer = setInterval(() => this.ping(), PING_MS);
+    this.pingTimer.unref();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.pingTimer = null;
+    await this.writer.idle();
+    await this.sql.end({ timeout: 2 }).catch(() => {});
+    log.info('store closed', { ...this.writer.stats });
+  }
+
+  // ------------------------------------------------------------ failure and way back
+
+  private failed(err: Error): void {
+    this.needsRebuild = true;
+    this.goDown(err);
+  }
+
+  private goDown(err: unknown): void {
+    if (this.closed) return;
+    this.writer.pause();
+    if (this.state === 'up' || this.state === 'starting') {
+      log.error('storage unavailable', { error: errorText(err) });
+      this.core?.notifyFront(storeStatusMessage(false));
+    }
+    if (this.state !== 'starting') this.state = 'down';
+    if (this.core !== null && this.state === 'down') void this.reconnect();
+  }
+
+  /** While idle, notice an outage before a command does (and keep /health truthful). */
+  private ping(): void {
+    if (this.state !== 'up' || this.pinging || this.writer.busy) return;
+    this.pinging = true;
+    this.sql`select 1`.then(
+      () => {
+        this.pinging = false;
+      },
+      (e: unknown) => {
+        this.pinging = false;
+        if (this.state === 'up') this.goDown(e);
+      },
+    );
+  }
+
+  private async reconnect(): Promise<void> {
+    if (this.reconnecting) return;
+    this.reconnecting = true;
+    let delay = RETRY_MIN_MS;
+    try {
+      while (!this.closed && this.state === 'down') {
+        await new Promise((r) => setTimeout(r, delay).unref());
+        if (this.closed) return;
+        try {
+          await this.writer.idle();
+          await this.sql`select 1`;
+          const rebuild = this.needsRebuild;
+          if (rebuild) await this.rebuild();
+          else this.writer.reopen();
+          if (this.writer.open) {
+            this.state = 'up';
+            log.info('storage available again', { rebuilt: rebuild });
+            this.core!.notifyFront(storeStatusMessage(true));
+            return;
+          }
+        } catch (e) {
+          log.debug('reconnect failed', { error: errorText(e) });
+          this.state = 'down';
+        }
+        delay = Math.min(delay * 2, RETRY_MAX_MS);
+      }
+    } finally {
+      this.reconnecting = false;
+    }
+  }
+
+  /** Replace the engine by one restored from what is committed. */
+  private async rebuild(): Promise<void> {
+    const core = this.core!;
+    const input = await loadShard(this.sql, this.owner, this.keepFinished);
+    this.state = 'rebuilding';
+    // from here on the turns are the new engine's: accept them (commands stay refused until up)
+    this.needsRebuild = false;
+    this.writer.reopen();
+    core.restore(input);
+    core.rewatchRemoteParents();
+    core.announceRebuilt();
+    await this.writer.idle();
+    if (!this.writer.open) throw new Error('committing the rebuilt state failed');
+    log.info('engine rebuilt from the store', { jobs: input.jobs.length });
+  }
+}
+
+/** Opened by the shard worker (src/shard/store-hook.ts). */
+export async function openPgShardStore(opts: ShardOptions, cfg: ShardStoreConfig): Promise<PgShardStore> {
+  const store = new PgShardStore(opts, cfg);
+  try {
+    await store.open();
+  } catch (e) {
+    await store.close();
+    throw new Error(`shard ${opts.index}: PostgreSQL unreachable: ${errorText(e)}`);
+  }
+  return store;
+}

@@ -1,0 +1,113 @@
+import { sendCopy, type Sql } from './connection.js';
+import { JOB_COLUMNS } from './schema.js';
+import type { WriteSet } from './write-set.js';
+
+/** Which partitions a shard owns: `partition % count = index`. */
+export interface Ownership {
+  index: number;
+  count: number;
+}
+
+/** SQL condition selecting the owned rows (`true` for a single shard). */
+export function ownedBy(o: Ownership, column = 'partition'): string {
+  return o.count <= 1 ? 'true' : `${column} % ${o.count} = ${o.index}`;
+}
+
+// Updates go through a temporary stage filled by COPY and one UPDATE … FROM: measured cheaper
+// than unnest() arrays (11.5 vs 14.5 ms of backend CPU per 1000 push→pull→ack cycles) and it
+// keeps the client's cost to building a string. The stage lives per connection; creating it
+// "if not exists" in each transaction (pipelined, no extra round trip) survives reconnects.
+const STAGE_DDL =
+  'create temp table if not exists flashq_stage (id bigint, state text, created_at bigint, run_at bigint, ' +
+  'started_at bigint, attempts integer, progress smallint, progress_msg text, result text, error text, ' +
+  'finished_at bigint) on commit delete rows';
+const STAGE_COPY = 'copy flashq_stage from stdin';
+const UPDATE_FROM_STAGE =
+  'update flashq_jobs j set state = s.state, created_at = s.created_at, run_at = s.run_at, ' +
+  'started_at = s.started_at, attempts = s.attempts, progress = s.progress, progress_msg = s.progress_msg, ' +
+  'result = s.result, error = s.error, finished_at = s.finished_at from flashq_stage s where j.id = s.id';
+const INSERT_COPY = `copy flashq_jobs (${JOB_COLUMNS}) from stdin`;
+const DELETE_JOBS = 'delete from flashq_jobs where id = any($1::text::bigint[])';
+const UPSERT_QUEUES =
+  'insert into flashq_queues (name, partition, paused, rate_limit, concurrency_limit) ' +
+  'select name, partition, paused, rate_limit, concurrency_limit from json_to_recordset($1::text::json) ' +
+  'as x(name text, partition smallint, paused boolean, rate_limit integer, concurrency_limit integer) ' +
+  'on conflict (name) do update set paused = excluded.paused, rate_limit = excluded.rate_limit, ' +
+  'concurrency_limit = excluded.concurrency_limit';
+const DELETE_QUEUES = 'delete from flashq_queues where name in (select json_array_elements_text($1::text::json))';
+const INSERT_CRONS =
+  'insert into flashq_crons (partition, name, queue, schedule, data, priority, next_run) ' +
+  'select partition, name, queue, schedule, data, priority, next_run from json_to_recordset($1::text::json) ' +
+  'as x(partition smallint, name text, queue text, schedule text, data text, priority integer, next_run bigint)';
+const UPSERT_SEQS =
+  'insert into flashq_sequences (partition, seq) select p, s from json_to_recordset($1::text::json) ' +
+  'as x(p smallint, s bigint) on conflict (partition) do update set seq = greatest(flashq_sequences.seq, excluded.seq)';
+
+/**
+ * Write one WriteSet in one transaction on `sql`, a single-connection pool used by nothing else
+ * meanwhile (so statements may be pipelined outside the driver's begin(), which would cost a round
+ * trip for BEGIN and one per statement). Round trips: BEGIN with the jobs COPY; the stage COPY
+ * when there are updates; everything else with COMMIT. Any failure (a statement's error, or
+ * COMMIT answering ROLLBACK because the transaction had aborted) rejects.
+ */
+export async function writeTransaction(sql: Sql, ws: WriteSet, owner: Ownership, partitionOf: (queue: string) => number): Promise<void> {
+  const sent: Array<Promise<unknown>> = [];
+  const send = (text: string, params: unknown[] = [], prepare = false): Promise<{ command?: string }> => {
+    const q = sql.unsafe(text, params as never[], { prepare }).execute() as unknown as Promise<{ command?: string }>;
+    q.catch(() => {});
+    sent.push(q);
+    return q;
+  };
+  let commit: Promise<{ command?: string }> | null = null;
+  send('begin');
+  try {
+    if (ws.insertCount > 0) await sendCopy(sql, INSERT_COPY, ws.inserts);
+    if (ws.updateCount > 0) {
+      send(STAGE_DDL);
+      await sendCopy(sql, STAGE_COPY, ws.updates);
+      send(UPDATE_FROM_STAGE);
+    }
+    if (ws.deleted !== null) send(DELETE_JOBS, [ws.deleted], true);
+    if (ws.queuesUpsert.length > 0) {
+      const rows = ws.queuesUpsert.map((s) => ({
+        name: s.name,
+        partition: partitionOf(s.name),
+        paused: s.paused,
+        rate_limit: s.rateLimit,
+        concurrency_limit: s.concurrencyLimit,
+      }));
+      send(UPSERT_QUEUES, [JSON.stringify(rows)]);
+    }
+    if (ws.queuesDelete.length > 0) send(DELETE_QUEUES, [JSON.stringify(ws.queuesDelete)]);
+    if (ws.cronNames.length > 0) {
+      // a cron is keyed by name within its shard: rewrite every touched name among our partitions
+      send(`delete from flashq_crons where name in (select json_array_elements_text($1::text::json)) and ${ownedBy(owner)}`, [
+        JSON.stringify(ws.cronNames),
+      ]);
+      if (ws.cronsUpsert.length > 0) {
+        const rows = ws.cronsUpsert.map((c) => ({
+          partition: partitionOf(c.queue),
+          name: c.name,
+          queue: c.queue,
+          schedule: c.schedule,
+          data: c.data,
+          priority: c.priority,
+          next_run: c.nextRun,
+        }));
+        send(INSERT_CRONS, [JSON.stringify(rows)]);
+      }
+    }
+    if (ws.seqs.size > 0) send(UPSERT_SEQS, [JSON.stringify([...ws.seqs].map(([p, s]) => ({ p, s })))], true);
+    commit = send('commit');
+    const settled = await Promise.allSettled(sent);
+    const errors = settled.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as { code?: string });
+    // statements after the failing one only report the aborted transaction (25P02)
+    if (errors.length > 0) throw errors.find((e) => e?.code !== '25P02') ?? errors[0];
+    const tag = (await commit).command;
+    if (tag !== 'COMMIT') throw new Error(`transaction not committed (${tag ?? 'no tag'})`);
+  } catch (e) {
+    // failed before COMMIT was sent: leave the transaction so the connection is usable again
+    if (commit === null) await sql.unsafe('rollback').catch(() => {});
+    throw e;
+  }
+}
