@@ -1,0 +1,114 @@
+import uWS, { type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
+import type { Server } from '../../server.js';
+import { log } from '../../log.js';
+import { ErrorCode, FlashqError } from '../../protocol/errors.js';
+import { promMetrics } from '../../metrics/prometheus.js';
+import { EventBus } from '../events.js';
+import { route, type HttpContext } from './context.js';
+import { InFlight } from './exchange.js';
+import { cronRoutes } from './routes-crons.js';
+import { jobRoutes } from './routes-jobs.js';
+import { queueRoutes } from './routes-queues.js';
+import { serverRoutes } from './routes-server.js';
+import { statsRoutes } from './routes-stats.js';
+import { webhookRoutes } from './routes-webhooks.js';
+import { workerRoutes } from './routes-workers.js';
+import { SseEvents } from './sse.js';
+import { frontState } from './state.js';
+import { WsEvents } from './ws.js';
+
+export { useWebhookStore } from './state.js';
+
+/** How long a stop waits for in-flight requests (blocking pulls are answered by the shards' drain). */
+const DRAIN_MS = 5000;
+
+/** `app.close()` exists in this uWS build (closes every socket) but not in its declarations. */
+type ClosableApp = TemplatedApp & { close?: () => void };
+
+/**
+ * HTTP REST, WebSocket and SSE on uWebSockets.js (port HTTP_PORT), on the front thread. Requests
+ * become small wrappers around their raw body and go to the shard that owns their queue or job id;
+ * fan-out routes are merged here. Events from the shards reach WebSocket and SSE subscribers and
+ * webhooks through one EventBus.
+ */
+export class HttpFront {
+  private listenSocket: us_listen_socket | null = null;
+
+  private constructor(
+    private readonly ctx: HttpContext,
+    private readonly ws: WsEvents,
+    private readonly sse: SseEvents,
+  ) {}
+
+  static async start(server: Server): Promise<HttpFront> {
+    const app: ClosableApp = uWS.App();
+    const dispatcher = server.dispatcher;
+    const bus = new EventBus((on, queues) =>
+      dispatcher.broadcastControl(on ? JSON.stringify(queues === null ? { op: 'events', on } : { op: 'events', on, queues }) : '{"op":"events","on":false}'),
+    );
+    dispatcher.onEvents = bus.onEvents;
+    const state = frontState(server);
+    await state.webhooks.load();
+    const ctx: HttpContext = {
+      server,
+      app,
+      bus,
+      inflight: new InFlight(),
+      workers: state.workers,
+      webhooks: state.webhooks,
+      prom: promMetrics(),
+      stopping: false,
+    };
+    // events first: the event routes are registered before the catch-all
+    const ws = new WsEvents(app, bus, server.auth);
+    const sse = new SseEvents(app, bus, server.auth);
+    bus.addSink(ws);
+    bus.addSink(sse);
+    state.webhooks.attach(bus);
+    queueRoutes(ctx);
+    jobRoutes(ctx);
+    cronRoutes(ctx);
+    statsRoutes(ctx);
+    workerRoutes(ctx);
+    webhookRoutes(ctx);
+    serverRoutes(ctx);
+    route(ctx, 'any', '/*', (x, req) =>
+      x.error(new FlashqError(ErrorCode.NotFound, `Route not found: ${req.getMethod().toUpperCase()} ${req.getUrl()}`)),
+    );
+    const front = new HttpFront(ctx, ws, sse);
+    await front.listen(server.config.host, server.config.httpPort);
+    return front;
+  }
+
+  private listen(host: string, port: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.ctx.app.listen(host, port, (socket) => {
+        if (!socket) {
+          reject(new Error(`HTTP: cannot listen on ${host}:${port}`));
+          return;
+        }
+        this.listenSocket = socket;
+        resolve();
+      });
+    });
+  }
+
+  /** Stop accepting, let in-flight requests finish, end subscriptions, then close every socket. */
+  async close(): Promise<void> {
+    const { ctx } = this;
+    if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
+    this.listenSocket = null;
+    ctx.stopping = true;
+    await ctx.inflight.drained(DRAIN_MS);
+    this.ws.close();
+    this.sse.close();
+    ctx.webhooks.detach();
+    ctx.bus.removeSink(this.ws);
+    ctx.bus.removeSink(this.sse);
+    ctx.bus.close();
+    if (ctx.server.dispatcher.onEvents === ctx.bus.onEvents) ctx.server.dispatcher.onEvents = null;
+    // idle keep-alive connections have no request to finish: close them with the app
+    (ctx.app as ClosableApp).close?.();
+    log.debug('http closed');
+  }
+}

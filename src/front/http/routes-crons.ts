@@ -1,0 +1,66 @@
+import { Kind } from '../../ring/kinds.js';
+import { Format } from '../../protocol/result.js';
+import { findMember, keyBytes, MEMBER_ABSENT, MEMBER_UNSURE, skipWs, walk } from '../../protocol/json-walk.js';
+import { contentLength, JOB_BODY_LIMIT, readBody } from './body.js';
+import { answerFanout, param, route, type HttpContext } from './context.js';
+import { wrap, wrapNoBody, wrapperHead } from './wrapper.js';
+
+const QUEUE = keyBytes('queue');
+
+/** Cron jobs: created on their queue's shard (which fires them), listed and deleted everywhere. */
+export function cronRoutes(ctx: HttpContext): void {
+  route(ctx, 'get', '/crons', (x) => answerFanout(ctx, x, { cmd: 'CRONLIST' }));
+
+  route(ctx, 'post', '/crons/:name', (x, req) => {
+    const name = param(req, 0);
+    const head = wrapperHead({ cmd: 'CRON', name });
+    readBody(x, contentLength(req), JOB_BODY_LIMIT, (body) => {
+      const { dispatcher, router } = ctx.server;
+      const queue = queueOf(body);
+      const target = queue === null ? 0 : router.shardOfQueue(queue);
+      dispatcher.ask(target, Format.Http, wrap(head, body)).then(({ code, bytes }) => {
+        if (code === 0) {
+          // a cron name is unique server-wide: drop a same-named cron another shard may hold
+          const drop = JSON.stringify({ cmd: 'CRONDELETE', name });
+          for (let s = 0; s < dispatcher.links.length; s++) {
+            if (s !== target) dispatcher.send(s, Kind.REQUEST, Format.Internal, 0, 0, drop);
+          }
+        }
+        x.answer(code, bytes);
+      });
+    });
+  });
+
+  route(ctx, 'del', '/crons/:name', (x, req) => {
+    const name = param(req, 0);
+    ctx.server.fanout.cronDelete(wrapNoBody({ cmd: 'CRONDELETE', name }), Format.Http).then(
+      ({ code, bytes }) => x.answer(code, bytes),
+      (e: unknown) => x.error(e),
+    );
+  });
+}
+
+/**
+ * The `queue` member of a cron body, read without parsing the rest (the cron's data is a payload).
+ * null sends the request to shard 0, which words the validation error.
+ */
+function queueOf(body: Buffer): string | null {
+  const start = skipWs(body, 0, body.length);
+  const vs = findMember(body, start, body.length, QUEUE);
+  if (vs === MEMBER_UNSURE) {
+    // the key was written with escapes: a cron body is small and rare enough to parse whole
+    try {
+      const v = JSON.parse(body.toString('utf8')) as { queue?: unknown };
+      return typeof v.queue === 'string' ? v.queue : null;
+    } catch {
+      return null;
+    }
+  }
+  if (vs < 0 || vs === MEMBER_ABSENT) return null;
+  try {
+    const v: unknown = JSON.parse(body.toString('utf8', vs, walk.valueEnd));
+    return typeof v === 'string' ? v : null;
+  } catch {
+    return null;
+  }
+}

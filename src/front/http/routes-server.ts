@@ -1,0 +1,106 @@
+import { VERSION } from '../../server.js';
+import { log } from '../../log.js';
+import { route, type HttpContext } from './context.js';
+
+/** Settings, shutdown/restart, health and the (single-node) cluster view. */
+export function serverRoutes(ctx: HttpContext): void {
+  const { server } = ctx;
+
+  route(ctx, 'get', '/settings', (x) => {
+    const c = server.config;
+    x.ok(
+      JSON.stringify({
+        version: VERSION,
+        tcp_port: server.tcpPort || c.port,
+        http_port: c.httpPort,
+        grpc_port: c.grpcPort,
+        database_connected: server.storeStatus?.connected ?? false,
+        database_url: c.databaseUrl === null ? null : maskDatabaseUrl(c.databaseUrl),
+        auth_enabled: server.auth.enabled,
+        auth_token_count: server.auth.tokenCount,
+        uptime_seconds: Math.floor(process.uptime()),
+        shards: server.shardCount,
+        cluster_enabled: c.clusterMode,
+        node_id: c.nodeId,
+      }),
+    );
+  });
+
+  route(ctx, 'post', '/server/shutdown', (x) => {
+    x.send(200, '{"ok":true,"data":"shutting down","error":null}', 'application/json', true);
+    // answer first; the stop closes this listener, so it runs once the answer is on its way
+    setImmediate(() => {
+      log.info('shutdown requested over HTTP');
+      server.stop().then(
+        () => server.onExit?.(0),
+        (e: unknown) => {
+          log.error('shutdown failed', { error: String(e) });
+          server.onExit?.(1);
+        },
+      );
+    });
+  });
+
+  route(ctx, 'post', '/server/restart', (x) => {
+    x.send(200, '{"ok":true,"data":"restarting","error":null}', 'application/json', true);
+    setImmediate(() => {
+      server.restart().catch((e: unknown) => {
+        log.error('restart failed', { error: String(e) });
+        server.onExit?.(1);
+      });
+    });
+  });
+
+  // open without a token: load balancers and orchestrators probe it
+  route(
+    ctx,
+    'get',
+    '/health',
+    (x) =>
+      x.ok(
+        JSON.stringify({
+          // a store that is configured but down refuses changes: say so instead of "healthy"
+          status: server.storeStatus && !server.storeStatus.connected ? 'degraded' : 'healthy',
+          node_id: server.config.nodeId,
+          is_leader: true,
+          cluster_enabled: server.config.clusterMode,
+          postgres_connected: server.storeStatus?.connected ?? false,
+        }),
+      ),
+    true,
+  );
+
+  route(ctx, 'get', '/cluster/nodes', (x) => {
+    const now = Date.now();
+    // real cluster mode is not built: this node is the whole cluster, and its own leader
+    x.ok(
+      JSON.stringify([
+        {
+          node_id: server.config.nodeId,
+          host: server.config.nodeHost,
+          port: server.config.httpPort,
+          is_leader: true,
+          last_heartbeat: now,
+          started_at: server.startedAt,
+        },
+      ]),
+    );
+  });
+}
+
+/**
+ * `postgres://user:secret@host/db` → `postgres://user:****@host/db`, and a `password=` parameter.
+ * Everything from the first `:` of the user info to the last `@` is masked, so an unencoded `@`
+ * or `/` inside the password does not leak a piece of it.
+ */
+export function maskDatabaseUrl(url: string): string {
+  let out = url;
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)(.*)$/is.exec(url);
+  if (m) {
+    const rest = m[2]!;
+    const at = rest.lastIndexOf('@');
+    const colon = rest.indexOf(':');
+    if (at > 0 && colon >= 0 && colon < at) out = `${m[1]}${rest.slice(0, colon)}:****${rest.slice(at)}`;
+  }
+  return out.replace(/([?&]password=)[^&#]*/gi, '$1****');
+}
