@@ -1,0 +1,151 @@
+import { status, type ServerDuplexStream } from '@grpc/grpc-js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { ackBatchRecord, GrpcMethod, pullBatchRecord } from '../../protocol/grpc-codec.js';
+import { forEachLenField1, scanId, scanPlainSuccess } from '../../protocol/grpc-wire.js';
+import type { AnswerSink } from '../dispatch.js';
+import { type GrpcContext, type GrpcError, type LiveCall, statusOf } from './context.js';
+
+/** Jobs delivered and awaiting their result, when metadata `prefetch` does not say. */
+export const DEFAULT_IN_FLIGHT = 100;
+
+const PULL_SEQ = 1;
+const RESULT_SEQ = 2;
+
+/** The stream's queue and in-flight bound from call metadata; an error status when invalid. */
+export function processOptions(ctx: GrpcContext, call: ServerDuplexStream<Buffer, Buffer>): { queue: string; prefetch: number } | GrpcError {
+  const q = call.metadata.get('queue')[0];
+  const queue = typeof q === 'string' && q.length > 0 ? q : 'default';
+  const p = call.metadata.get('prefetch')[0];
+  const max = 10 * ctx.maxBatch;
+  let prefetch = DEFAULT_IN_FLIGHT;
+  if (p !== undefined) {
+    prefetch = Number(p);
+    if (!Number.isInteger(prefetch) || prefetch < 1 || prefetch > max) {
+      return { code: status.INVALID_ARGUMENT, details: `Invalid metadata "prefetch": expected an integer 1..${max}` };
+    }
+  }
+  return { queue, prefetch };
+}
+
+/**
+ * ProcessJobs: jobs of the metadata's queue flow out while at most `prefetch` are in flight
+ * (written, result not received yet); each JobResult acks (success, optional JSON result) or
+ * fails (error text) its job and makes room for the next. Writes respect back-pressure: nothing
+ * is pulled while grpc-js reports a full buffer, until 'drain'.
+ *
+ * Round trips are batched both ways: results received in one event-loop turn make room for one
+ * pull at the end of the turn, and the plain successes among them (no result payload) go to the
+ * shard as one AckBatch; results with a payload, and failures, go one by one.
+ *
+ * A result for a job that is no longer active (it timed out, or was settled elsewhere) is
+ * ignored; any other refused result (e.g. invalid JSON) ends the stream with its status. When the
+ * stream ends for any reason (client half-close, cancel, server stop), jobs still in flight are
+ * failed back by closing the stream's connection id (results sent before that are applied
+ * first: they travel ahead of the close to the same shard).
+ */
+export class JobProcessor implements AnswerSink, LiveCall {
+  private readonly conn: number;
+  private readonly shard: number;
+  private readonly inFlight = new Set<number>();
+  private pulling = false;
+  private writable = true;
+  private closed = false;
+  /** plain successes of this turn, sent together (ids of the queue's shard) */
+  private acks: number[] = [];
+  private turnScheduled = false;
+
+  constructor(
+    private readonly ctx: GrpcContext,
+    private readonly call: ServerDuplexStream<Buffer, Buffer>,
+    private readonly queue: string,
+    private readonly prefetch: number,
+  ) {
+    this.shard = ctx.router.shardOfQueue(queue);
+    this.conn = ctx.dispatcher.allocConn(this);
+    ctx.live.add(this);
+    call.on('data', (msg: Buffer) => this.result(msg));
+    call.on('end', () => this.end({ code: status.OK, details: 'OK' }));
+    call.on('cancelled', () => this.end(null));
+    call.on('error', () => this.end(null));
+    call.on('drain', () => {
+      this.writable = true;
+      this.pump();
+    });
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.closed || this.pulling || !this.writable) return;
+    const room = this.prefetch - this.inFlight.size;
+    if (room <= 0) return;
+    // acks first: the jobs they complete free concurrency slots before the pull is served
+    this.flushAcks();
+    this.pulling = true;
+    this.ctx.sendRecord(this.shard, this.conn, PULL_SEQ, pullBatchRecord(this.queue, Math.min(room, this.ctx.maxBatch)));
+  }
+
+  private result(msg: Buffer): void {
+    if (this.closed) return;
+    const plain = scanPlainSuccess(msg);
+    if (plain > 0 && this.ctx.router.shardOfId(plain) === this.shard) {
+      this.inFlight.delete(plain);
+      this.acks.push(plain);
+      if (this.acks.length >= this.ctx.maxBatch) this.flushAcks();
+    } else {
+      const id = scanId(msg);
+      this.inFlight.delete(id);
+      this.ctx.send(id > 0 ? this.ctx.router.shardOfId(id) : this.shard, this.conn, RESULT_SEQ, GrpcMethod.JobResult, msg);
+    }
+    if (!this.turnScheduled) {
+      this.turnScheduled = true;
+      setImmediate(this.endOfTurn);
+    }
+  }
+
+  private readonly endOfTurn = (): void => {
+    this.turnScheduled = false;
+    this.flushAcks();
+    this.pump();
+  };
+
+  /** Jobs that were not active any more are skipped by AckBatch, as single results ignore NotFound. */
+  private flushAcks(): void {
+    if (this.acks.length === 0) return;
+    this.ctx.sendRecord(this.shard, this.conn, RESULT_SEQ, ackBatchRecord(this.acks));
+    this.acks = [];
+  }
+
+  deliver(seq: number, code: number, bytes: Uint8Array): void {
+    if (this.closed) return;
+    if (seq === RESULT_SEQ) {
+      if (code !== 0 && code !== ErrorCode.NotFound) this.end(statusOf(code, bytes));
+      return;
+    }
+    this.pulling = false;
+    if (code !== 0) return this.end(statusOf(code, bytes));
+    if (bytes.length === 0) return this.end(this.ctx.shuttingDown);
+    forEachLenField1(bytes, (s, e) => {
+      this.inFlight.add(scanId(bytes, s, e));
+      if (!this.call.write(Buffer.from(bytes.subarray(s, e)))) this.writable = false;
+    });
+    this.pump();
+  }
+
+  flushOut(): void {}
+
+  shutdown(): void {
+    this.end(this.ctx.shuttingDown);
+  }
+
+  private end(err: GrpcError | null): void {
+    if (this.closed) return;
+    // results received before the end are applied before the close fails back the rest
+    this.flushAcks();
+    this.closed = true;
+    this.ctx.live.delete(this);
+    this.ctx.dispatcher.connClosed(this.conn, [this.shard]);
+    if (err === null || this.call.cancelled) return;
+    if (err.code === status.OK) this.call.end();
+    else this.call.emit('error', err);
+  }
+}

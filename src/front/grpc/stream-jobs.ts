@@ -1,0 +1,109 @@
+import { status, type ServerWritableStream } from '@grpc/grpc-js';
+import { pullBatchRecord } from '../../protocol/grpc-codec.js';
+import { forEachLenField1, scanStreamRequest } from '../../protocol/grpc-wire.js';
+import type { AnswerSink } from '../dispatch.js';
+import { type GrpcContext, type GrpcError, type LiveCall, statusOf } from './context.js';
+
+/** Jobs per pull when the request leaves batch_size at 0 (as the reference server). */
+const DEFAULT_BATCH = 1;
+
+/**
+ * StreamJobs: pulls of `batch_size` jobs (at most one waiting in the shard at a time), each job
+ * written as one message.
+ *
+ * Flow control: `prefetch` (default batch_size) bounds the jobs written to the call that the
+ * transport has not taken yet (write callback not called: they sit in grpc-js's or HTTP/2's
+ * buffers because the client does not read); the next pull asks for at most the room left, and
+ * nothing is pulled while `write()` reports a full buffer until 'drain'. A client that stops
+ * reading therefore leaves the jobs behind in the queue, beyond what its HTTP/2 window holds.
+ *
+ * Leases: jobs pulled for the stream are leased to its connection id; Ack/Fail calls settle them
+ * by id as usual. When the stream ends (cancelled, deadline, server stop), the id is closed and
+ * the shard fails back every job of the stream still active (attempt spent), as for a TCP
+ * connection that closes.
+ */
+export class JobStream implements AnswerSink, LiveCall {
+  private readonly conn: number;
+  private readonly shard: number;
+  private readonly queue: string;
+  private readonly batch: number;
+  private readonly prefetch: number;
+  private unsent = 0;
+  private pulling = false;
+  private writable = true;
+  private closed = false;
+  private seq = 0;
+
+  constructor(
+    private readonly ctx: GrpcContext,
+    private readonly call: ServerWritableStream<Buffer, Buffer>,
+  ) {
+    const req = scanStreamRequest(call.request);
+    this.queue = req?.queue ?? '';
+    const max = ctx.maxBatch;
+    this.batch = Math.min(max, req && req.batchSize > 0 ? req.batchSize : DEFAULT_BATCH);
+    this.prefetch = req && req.prefetch > 0 ? Math.min(req.prefetch, 10 * max) : this.batch;
+    this.shard = ctx.router.shardOfQueue(this.queue);
+    this.conn = ctx.dispatcher.allocConn(this);
+    ctx.live.add(this);
+    call.on('cancelled', () => this.end(null));
+    call.on('error', () => this.end(null));
+    call.on('drain', () => {
+      this.writable = true;
+      this.pump();
+    });
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.closed || this.pulling || !this.writable) return;
+    const room = this.prefetch - this.unsent;
+    if (room <= 0) return;
+    this.pulling = true;
+    this.seq = this.seq >= 0xffffffff ? 1 : this.seq + 1;
+    this.ctx.sendRecord(this.shard, this.conn, this.seq, pullBatchRecord(this.queue, Math.min(this.batch, room)));
+  }
+
+  deliver(_seq: number, code: number, bytes: Uint8Array): void {
+    this.pulling = false;
+    if (this.closed) return;
+    if (code !== 0) return this.end(statusOf(code, bytes));
+    if (bytes.length === 0) return this.end(this.ctx.shuttingDown); // a parked pull released by a stopping shard
+    forEachLenField1(bytes, (s, e) => {
+      this.unsent++;
+      // copy: the answer is a view into a shard frame, and grpc-js may buffer the message
+      if (!this.call.write(Buffer.from(bytes.subarray(s, e)), this.written)) this.writable = false;
+    });
+    this.pump();
+  }
+
+  flushOut(): void {}
+
+  private pumpScheduled = false;
+
+  /** Write callbacks come in bursts: pull once for all the room they made, at the end of the turn. */
+  private readonly written = (): void => {
+    this.unsent--;
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  };
+
+  shutdown(): void {
+    this.end(this.ctx.shuttingDown);
+  }
+
+  /** End the stream once (status null: the client already left); its leases fail back. */
+  private end(err: GrpcError | null): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ctx.live.delete(this);
+    this.ctx.dispatcher.connClosed(this.conn, [this.shard]);
+    if (err === null || this.call.cancelled) return;
+    if (err.code === status.OK) this.call.end();
+    else this.call.emit('error', err);
+  }
+}

@@ -1,0 +1,76 @@
+import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import { encodeGrpc, GrpcMethod } from '../../protocol/grpc-codec.js';
+import { scanId, scanIds, scanQueue } from '../../protocol/grpc-wire.js';
+import { errors, FlashqError } from '../../protocol/errors.js';
+import { Format } from '../../protocol/result.js';
+import { type GrpcContext, statusOf, statusOfError } from './context.js';
+
+export type UnaryHandler = (call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) => void;
+
+function answer(callback: sendUnaryData<Buffer>): (code: number, bytes: Buffer) => void {
+  return (code, bytes) => (code === 0 ? callback(null, bytes) : callback(statusOf(code, bytes)));
+}
+
+/**
+ * A call answered by the one shard its routing field names; the request bytes go there as they
+ * came. `shardOf` reads only that field.
+ */
+function routed(ctx: GrpcContext, method: number, shardOf: (message: Buffer) => number): UnaryHandler {
+  return (call, callback) => {
+    const denied = ctx.authorize(call.metadata);
+    if (denied) return callback(denied);
+    ctx.unary.ask(shardOf(call.request), method, call.request, answer(callback));
+  };
+}
+
+export function byQueue(ctx: GrpcContext, method: number): UnaryHandler {
+  return routed(ctx, method, (m) => {
+    const queue = scanQueue(m);
+    // unparsable: any shard words the decode error
+    return queue === null ? 0 : ctx.router.shardOfQueue(queue);
+  });
+}
+
+export function byId(ctx: GrpcContext, method: number): UnaryHandler {
+  return routed(ctx, method, (m) => ctx.router.shardOfId(scanId(m)));
+}
+
+/** AckBatch: ids may live on several shards; split them and answer the sum of what each acked. */
+export function ackBatch(ctx: GrpcContext): UnaryHandler {
+  return (call, callback) => {
+    const denied = ctx.authorize(call.metadata);
+    if (denied) return callback(denied);
+    const ids = scanIds(call.request);
+    const groups = new Map<number, number[]>();
+    if (ids !== null && ids.length <= ctx.maxBatch) {
+      for (const id of ids) {
+        const s = ctx.router.shardOfId(id);
+        let g = groups.get(s);
+        if (!g) groups.set(s, (g = []));
+        g.push(id);
+      }
+    }
+    if (groups.size <= 1) {
+      // one shard (or an invalid request, which shard 0 words): the bytes go as they are
+      const shard = groups.size === 1 ? groups.keys().next().value! : 0;
+      ctx.unary.ask(shard, GrpcMethod.AckBatch, call.request, answer(callback));
+      return;
+    }
+    ctx.fanout.ackSplit(groups, Format.Grpc, null, ids!.length).then(
+      ({ code, bytes }) => answer(callback)(code, Buffer.from(bytes)),
+      (e: unknown) => callback(statusOfError(e instanceof FlashqError ? e : errors.internal(String(e)))),
+    );
+  };
+}
+
+/** Stats: every shard's counts, merged here. */
+export function stats(ctx: GrpcContext): UnaryHandler {
+  return (call, callback) => {
+    const denied = ctx.authorize(call.metadata);
+    if (denied) return callback(denied);
+    ctx.fanout.result({ cmd: 'STATS' }).then(
+      (result) => callback(null, Buffer.from(encodeGrpc({ cmd: 'STATS' }, result))),
+      (e: unknown) => callback(statusOfError(e instanceof FlashqError ? e : errors.internal(String(e)))),
+    );
+  };
+}
