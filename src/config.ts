@@ -45,11 +45,13 @@ function bool(env: NodeJS.ProcessEnv, name: string): boolean {
 }
 
 /**
- * Default shard count: on a 2-core machine one shard beside the front thread measured fastest
- * (BENCHMARKS.md, "shards"); larger machines get one shard per core beyond the front.
+ * Default shard count. With two cores the client and PostgreSQL need the second one: running the
+ * engine on the front thread measured fastest there (BENCHMARKS.md, "shards": PUSHB, PULLB+ACKB,
+ * pipelined and sequential PUSH all ahead of one worker shard). Larger machines get one shard per
+ * core beyond the front.
  */
 export function defaultShards(cores = availableParallelism()): number {
-  return Math.max(1, Math.min(8, cores - 1));
+  return cores <= 2 ? 0 : Math.min(8, cores - 1);
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = []): Config {

@@ -70,21 +70,20 @@ export class Server {
       maxBatch: c.maxBatch,
     });
     const store = c.databaseUrl ? { url: c.databaseUrl, persist: c.persist } : null;
+    if (store) {
+      // before any shard starts: an unreachable database stops the server here
+      await migrateDatabase(store.url);
+      // once per Server: the HTTP front keeps its webhook registry across restarts
+      if (this.storeStatus === null) useWebhookStore(this, new PgWebhookStore<Webhook>(store.url));
+      const status = (this.storeStatus = new StoreStatus(n));
+      const previous = this.dispatcher.onControl;
+      this.dispatcher.onControl = (shard, json) => {
+        if (!status.onControl(shard, json)) previous?.(shard, json);
+      };
+    }
     if (c.shards === 0) {
-      if (store) throw new Error('SHARDS=0 runs in memory only; set SHARDS>=1 with DATABASE_URL');
-      this.links = [new InlineLink(0, opts(0), this.dispatcher)];
+      this.links = [await InlineLink.open(0, opts(0), this.dispatcher, store)];
     } else {
-      if (store) {
-        // before any shard starts: an unreachable database stops the server here
-        await migrateDatabase(store.url);
-        // once per Server: the HTTP front keeps its webhook registry across restarts
-        if (this.storeStatus === null) useWebhookStore(this, new PgWebhookStore<Webhook>(store.url));
-        const status = (this.storeStatus = new StoreStatus(n));
-        const previous = this.dispatcher.onControl;
-        this.dispatcher.onControl = (shard, json) => {
-          if (!status.onControl(shard, json)) previous?.(shard, json);
-        };
-      }
       const workers = Array.from({ length: n }, (_, i) => new WorkerLink(i, opts(i), this.dispatcher, store, c.logLevel));
       this.links = workers;
       await Promise.all(workers.map((w) => w.ready));

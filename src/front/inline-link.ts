@@ -2,11 +2,15 @@ import { Kind } from '../ring/kinds.js';
 import type { Format } from '../protocol/result.js';
 import { ShardCore, type ShardOptions } from '../shard/core.js';
 import type { Outbox, ShardStore } from '../shard/outbox.js';
+import { openShardStore } from '../shard/store-hook.js';
 import type { ShardLink, ShardOutput } from './shard-link.js';
 
 const decoder = new TextDecoder();
 
-/** SHARDS=0: the engine runs on the front thread; records are handed to the core directly. */
+/**
+ * SHARDS=0: the engine (and its store) runs on the front thread; records are handed to the core
+ * directly. On small machines this saves the thread hop (BENCHMARKS.md, "shards").
+ */
 export class InlineLink implements ShardLink {
   readonly core: ShardCore;
   onDrain: (() => void) | null = null;
@@ -26,6 +30,19 @@ export class InlineLink implements ShardLink {
       flush: () => output.turnDone(),
     };
     this.core = new ShardCore(opts, outbox, store);
+  }
+
+  /** The inline shard with its store opened and its state recovered (when persistence is on). */
+  static async open(
+    index: number,
+    opts: ShardOptions,
+    output: ShardOutput,
+    storeCfg: { url: string; persist: 'sync' | 'async' } | null,
+  ): Promise<InlineLink> {
+    const store = storeCfg ? await openShardStore(opts, storeCfg) : null;
+    const link = new InlineLink(index, opts, output, store);
+    if (store) await store.recover?.(link.core);
+    return link;
   }
 
   add(kind: number, format: Format, conn: number, seq: number, payload: Uint8Array | string): void {

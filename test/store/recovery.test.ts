@@ -7,7 +7,8 @@ import { durableServer, jobRow, queueOnShard } from './helpers.js';
 
 type Job = { id: number; attempts: number };
 
-describe('recovery', { skip: NO_PG }, () => {
+// both runtime modes recover the same way: two worker shards, and the engine on the front thread
+for (const shards of ['2', '0']) describe(`recovery (SHARDS=${shards})`, { skip: NO_PG }, () => {
   let url: string;
   let server: RunningServer | null = null;
   let c: LineClient | null = null;
@@ -16,13 +17,13 @@ describe('recovery', { skip: NO_PG }, () => {
     c?.destroy();
     const port = server!.port;
     await server!.stop(signal);
-    server = await durableServer(url, { PORT: String(port) });
+    server = await durableServer(url, { PORT: String(port), SHARDS: shards });
     return (c = await connectWhenUp(port));
   }
 
   before(async () => {
-    url = await freshDatabase('recovery');
-    server = await durableServer(url);
+    url = await freshDatabase(`recovery${shards}`);
+    server = await durableServer(url, { SHARDS: shards });
     c = await connectWhenUp(server.port);
   });
 
