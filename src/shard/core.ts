@@ -9,6 +9,8 @@ import type { Request } from '../protocol/request.js';
 import { Format, type Result } from '../protocol/result.js';
 import type { Outbox, ShardStore } from './outbox.js';
 import { Waiters, type Waiter } from './waiters.js';
+import { runCommand } from './commands.js';
+import { eventsJson } from './events-json.js';
 
 export interface ShardOptions {
   index: number;
@@ -196,70 +198,8 @@ export class ShardCore {
         this.waiters.add({ conn, seq, format, reqId, request: r, deadline, heapIndex: -1, done: false });
         return null;
       }
-      case 'ACK':
-        e.ack(r.id, r.result, now);
-        return { kind: 'ok' };
-      case 'ACKB':
-        return { kind: 'count', count: e.ackBatch(r.ids, now) };
-      case 'FAIL':
-        e.fail(r.id, r.error, now);
-        return { kind: 'ok' };
-      case 'CANCEL':
-        e.cancel(r.id, now);
-        return { kind: 'ok' };
-      case 'PROGRESS':
-        e.progress(r.id, r.progress, r.message, now);
-        return { kind: 'ok' };
-      case 'GETPROGRESS': {
-        const p = e.getProgress(r.id);
-        return { kind: 'progress', id: r.id, progress: p.progress, message: p.message };
-      }
-      case 'GETJOB':
-        return { kind: 'job', job: e.getJob(r.id), state: e.getState(r.id) };
-      case 'GETSTATE':
-        return { kind: 'state', id: r.id, state: e.getState(r.id) };
-      case 'GETRESULT':
-        return { kind: 'result', id: r.id, result: e.getResult(r.id) };
-      case 'DLQ':
-        return { kind: 'jobs', jobs: e.dlq(r.queue, r.count) };
-      case 'RETRYDLQ':
-        return { kind: 'count', count: e.retryDlq(r.queue, r.id, now) };
-      case 'RATELIMIT':
-        e.setRateLimit(r.queue, r.limit, now);
-        return { kind: 'ok' };
-      case 'RATELIMITCLEAR':
-        e.clearRateLimit(r.queue);
-        return { kind: 'ok' };
-      case 'SETCONCURRENCY':
-        e.setConcurrency(r.queue, r.limit);
-        return { kind: 'ok' };
-      case 'CLEARCONCURRENCY':
-        e.clearConcurrency(r.queue);
-        return { kind: 'ok' };
-      case 'PAUSE':
-        e.pause(r.queue);
-        return { kind: 'ok' };
-      case 'RESUME':
-        e.resume(r.queue);
-        return { kind: 'ok' };
-      case 'LISTQUEUES':
-        return { kind: 'queues', queues: e.listQueues() };
-      case 'CRON':
-        return { kind: 'cron', cron: e.cronUpsert(r.name, r.queue, r.schedule, r.data, r.priority, now) };
-      case 'CRONDELETE':
-        e.cronDelete(r.name);
-        return { kind: 'ok' };
-      case 'CRONLIST':
-        return { kind: 'crons', crons: e.cronList() };
-      case 'STATS':
-        return { kind: 'stats', stats: e.stats() };
-      case 'METRICS':
-        return { kind: 'metrics', counters: e.counters(), queues: e.listQueues(), jobsPerSecond: 0, avgLatencyMs: 0 };
-      case 'JOBS':
-        return {
-          kind: 'jobs',
-          jobs: e.listJobs({ queue: r.queue ?? undefined, state: r.state ?? undefined }, r.limit, r.offset),
-        };
+      default:
+        return runCommand(e, r, now);
     }
   }
 
@@ -488,19 +428,4 @@ export class ShardCore {
     await this.commitTail;
     if (this.store) await this.store.close();
   }
-}
-
-/** Events as one JSON array, payloads spliced in as their stored JSON text. */
-export function eventsJson(events: EngineEvent[]): string {
-  let s = '[';
-  for (let i = 0; i < events.length; i++) {
-    const ev = events[i]!;
-    if (i > 0) s += ',';
-    s += `{"event_type":"${ev.type}","queue":"${ev.queue}","job_id":${ev.jobId},"timestamp":${ev.timestamp}`;
-    if (ev.data !== null) s += `,"data":${ev.data}`;
-    if (ev.error !== null) s += `,"error":${JSON.stringify(ev.error)}`;
-    if (ev.progress !== null) s += `,"progress":${ev.progress}`;
-    s += '}';
-  }
-  return s + ']';
 }
