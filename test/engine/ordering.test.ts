@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { T0, drain, engine, job, push } from './helpers.js';
+import { snapshotJob } from '../../src/engine/job.js';
 
 test('equal priorities are delivered in push order (FIFO)', () => {
   const e = engine();
@@ -131,31 +132,10 @@ test('the job view carries every pushed option', () => {
   );
 });
 
+/** Every field of a view but its id (which depends on the sequence). */
 function pick(v: import('../../src/engine/types.js').JobView) {
-  return {
-    queue: v.queue,
-    data: v.data,
-    priority: v.priority,
-    createdAt: v.createdAt,
-    runAt: v.runAt,
-    startedAt: v.startedAt,
-    attempts: v.attempts,
-    maxAttempts: v.maxAttempts,
-    backoff: v.backoff,
-    ttl: v.ttl,
-    timeout: v.timeout,
-    uniqueKey: v.uniqueKey,
-    dependsOn: [...v.dependsOn],
-    progress: v.progress,
-    progressMsg: v.progressMsg,
-    tags: [...v.tags],
-    lifo: v.lifo,
-    state: v.state,
-    result: v.result,
-    error: v.error,
-    finishedAt: v.finishedAt,
-    owner: v.owner,
-  };
+  const { id: _id, ...rest } = snapshotJob(v);
+  return rest;
 }
 
 test('views are live; snapshotJob keeps a copy', async () => {
