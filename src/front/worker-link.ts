@@ -15,6 +15,7 @@ export interface ShardWorkerData {
 }
 
 const RING_BYTES = 16 << 20;
+const FRONT_PENDING_BYTES = 256 << 20;
 
 /** A shard on a worker thread: requests and answers cross a pair of SharedArrayBuffer rings. */
 export class WorkerLink implements ShardLink {
@@ -56,7 +57,9 @@ export class WorkerLink implements ShardLink {
       this.worker.once('error', reject);
       this.exited.then((code) => reject(new Error(`shard ${index} exited with ${code} during start`)));
     });
-    this.link = new RingLink(front, (frame) => this.onFrame(frame));
+    // Sockets pause on the first refused frame, but every connection may still hand over the chunk
+    // it already read (and HTTP/gRPC do not pause): room for that above the ring, still bounded.
+    this.link = new RingLink(front, (frame) => this.onFrame(frame), { maxPendingBytes: FRONT_PENDING_BYTES });
     this.worker.on('message', (m: { t?: string; conn: number; seq: number; code: number; bytes: Uint8Array }) => {
       if (m?.t !== 'answer') return;
       this.output.answer(m.conn, m.seq, m.code, m.bytes);
