@@ -8,28 +8,39 @@ export const JOB_BODY_LIMIT = PAYLOAD_LIMIT + 64 * 1024;
 export const SMALL_BODY_LIMIT = 64 * 1024;
 
 /**
+ * Past this, an oversized body is cut off by closing the connection instead of being drained.
+ * Draining (reading and dropping) up to it matters: closing with unread bytes makes the kernel
+ * send a reset, and a client still uploading would then lose the 413 answer itself.
+ */
+const DRAIN_CAP = 16 * 1024 * 1024;
+
+/**
  * Read a request body with a size bound. `onBody` runs synchronously inside uWS's last data
  * callback with a Buffer that is only valid during the call (a view of uWS memory when the body
- * came in one chunk, which is the common case: no copy). Over `limit` the request is answered 413
- * as soon as the announced length or the running total passes it, without buffering the rest, and
- * the connection is closed since the unread body cannot be skipped.
+ * came in one chunk, which is the common case: no copy). A body over `limit` is never buffered: its
+ * bytes are dropped as they come and the request is answered 413 once it ended (the connection
+ * stays usable), or as soon as it passes DRAIN_CAP (then the connection is closed).
  *
  * Must be called synchronously in the route handler (uWS only accepts onData there); `contentLength`
  * is read from the request before.
  */
 export function readBody(x: Exchange, contentLength: number, limit: number, onBody: (body: Buffer) => void): void {
-  if (contentLength > limit) {
+  if (contentLength > DRAIN_CAP) {
     x.error(errors.payloadTooLarge(contentLength, limit), true);
     return;
   }
   let chunks: Buffer[] | null = null;
   let total = 0;
+  let refused = contentLength > limit;
   x.res.onData((chunk, isLast) => {
     if (x.done) return;
     total += chunk.byteLength;
-    if (total > limit) {
+    if (refused || total > limit) {
+      refused = true;
       chunks = null;
-      x.error(errors.payloadTooLarge(total, limit), true);
+      const size = Math.max(total, contentLength);
+      if (total > DRAIN_CAP) x.error(errors.payloadTooLarge(size, limit), true);
+      else if (isLast) x.error(errors.payloadTooLarge(size, limit));
       return;
     }
     if (isLast) {
