@@ -3,10 +3,7 @@ import { nextRunAfter } from './cron.js';
 import { type Cron, view as cronView } from './crons.js';
 import { ACTIVE } from './job.js';
 import { insertJob } from './push.js';
-import type { JobInput } from './types.js';
-
-const NO_IDS: number[] = [];
-const NO_TAGS: string[] = [];
+import { defaultJobInput } from './job-defaults.js';
 
 /** Apply everything due at `now`, in an order where earlier causes come first. */
 export function tick(c: Core, now: number): void {
@@ -50,7 +47,7 @@ export function nextDue(c: Core): number {
 /** A due cron pushes one job; runs missed meanwhile collapse into this one. */
 function fire(c: Core, cron: Cron, now: number): void {
   const q = c.queue(cron.queue); // exists: its crons keep it
-  insertJob(c, q, cronJob(cron.data, cron.priority), now, undefined);
+  insertJob(c, q, defaultJobInput(cron.data, cron.priority), now, undefined);
   if (c.persist) c.changes.seq(q.partition, c.seqs[q.partition]!);
   let next: number;
   try {
@@ -62,7 +59,3 @@ function fire(c: Core, cron: Cron, now: number): void {
   if (c.persist) c.changes.cronUpsert(cronView(cron));
 }
 
-/** A cron's job: its data and priority, default options otherwise. */
-function cronJob(data: string, priority: number): JobInput {
-  return { data, priority, delay: 0, ttl: 0, timeout: 0, maxAttempts: 1, backoff: 1000, uniqueKey: null, dependsOn: NO_IDS, tags: NO_TAGS, lifo: false };
-}

@@ -25,6 +25,7 @@ import {
 import type { PayloadSource } from './payload-text.js';
 import type { Request } from './request.js';
 import { validateQueueName } from '../engine/names.js';
+import { DEFAULT_BACKOFF_MS } from '../engine/job-defaults.js';
 
 /**
  * Validation of command objects, shared by every surface whose request is one object with the
@@ -70,7 +71,7 @@ export function jobInput(o: unknown, index: number, payload: PayloadSource, opts
     ttl: optInt(o.ttl, 'ttl', index, 0, MAX_SAFE, 0),
     timeout: optInt(o.timeout, 'timeout', index, 0, MAX_SAFE, 0),
     maxAttempts: maxAttempts === 0 ? 1 : maxAttempts,
-    backoff: optInt(o.backoff, 'backoff', index, 0, MAX_SAFE, 1000),
+    backoff: optInt(o.backoff, 'backoff', index, 0, MAX_SAFE, DEFAULT_BACKOFF_MS),
     uniqueKey: optStr(o.unique_key, 'unique_key', index),
     dependsOn: idList(o.depends_on, 'depends_on', index, opts.maxBatch, () =>
       invalidField('depends_on', index, `at most ${opts.maxBatch} ids`),

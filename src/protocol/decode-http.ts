@@ -55,14 +55,13 @@ import {
   queueField,
 } from './commands.js';
 import { parseJson } from './decode-error.js';
+import { defaultJobInput } from '../engine/job-defaults.js';
 import { errors, type FlashqError } from './errors.js';
 import {
   cronName,
   isObj,
   lookup,
   MAX_SAFE,
-  NO_TAGS,
-  NO_IDS,
   type Obj,
   optFilterState,
   optStr,
@@ -125,23 +124,7 @@ const HTTP_COMMANDS = lookup<HttpDecoder>({
     const queue = queueField(w.queue);
     if (w.incoming !== true) return { cmd: 'PUSH', queue, job: jobInput(bodyFields(w), -1, p, opts) };
     if (w.body === undefined || w.body === null) throw errors.badRequest('Missing request body');
-    return {
-      cmd: 'PUSH',
-      queue,
-      job: {
-        data: p.rootText(w.body),
-        priority: 0,
-        delay: 0,
-        ttl: 0,
-        timeout: 0,
-        maxAttempts: 1,
-        backoff: 1000,
-        uniqueKey: null,
-        dependsOn: NO_IDS,
-        tags: NO_TAGS,
-        lifo: false,
-      },
-    };
+    return { cmd: 'PUSH', queue, job: defaultJobInput(p.rootText(w.body)) };
   },
   PUSHB: (w, p, opts) => ({ cmd: 'PUSHB', queue: queueField(w.queue), jobs: jobInputs(bodyList(w, 'jobs'), p, opts) }),
   PULL: (w) => ({ cmd: 'PULL', queue: queueField(w.queue), timeout: queryInt(w, 'timeout', 0, MAX_SAFE, 0) }),
