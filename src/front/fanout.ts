@@ -70,7 +70,7 @@ export class Fanout {
   }
 
   /** ACKB split across shards: the sum of what each acked. */
-  async ackSplit(groups: Map<number, number[]>, format: Format, reqId: string | number | null, total: number): Promise<Answer> {
+  async ackSplit(groups: Map<number, number[]>, format: Format, reqId: string | number | null): Promise<Answer> {
     const parts = await Promise.all(
       [...groups].map(([s, ids]) => this.dispatcher.ask(s, Format.Internal, JSON.stringify({ cmd: 'ACKB', ids }))),
     );
@@ -80,7 +80,6 @@ export class Fanout {
       const r = decodeInternal(p.bytes);
       if (r.kind === 'count') count += r.count;
     }
-    void total;
     return { code: 0, bytes: encodeAnswer(format, { cmd: 'ACKB', ids: [] }, { kind: 'count', count }, reqId) };
   }
 }

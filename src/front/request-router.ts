@@ -36,6 +36,7 @@ export class RequestRouter {
     private readonly router: Router,
     private readonly fanout: Fanout,
     private readonly auth: Auth,
+    private readonly maxBatch: number,
   ) {
     this.shards = router.shards;
   }
@@ -129,23 +130,17 @@ export class RequestRouter {
   private ackBatch(conn: TcpConnection, seq: number, buf: Buffer, start: number, end: number): void {
     const req = this.parse(conn, buf, start, end);
     const ids = req?.ids;
-    if (!Array.isArray(ids) || !ids.every((x) => Number.isSafeInteger(x))) {
+    if (!Array.isArray(ids) || ids.length > this.maxBatch || !ids.every((x) => Number.isSafeInteger(x))) {
       conn.send(0, seq, buf.subarray(start, end)); // let the shard word the validation error
       return;
     }
-    const groups = new Map<number, number[]>();
-    for (const id of ids as number[]) {
-      const s = this.router.shardOfId(id);
-      let g = groups.get(s);
-      if (!g) groups.set(s, (g = []));
-      g.push(id);
-    }
+    const groups = this.router.groupIdsByShard(ids as number[]);
     if (groups.size <= 1) {
       conn.send(groups.size === 1 ? groups.keys().next().value! : 0, seq, buf.subarray(start, end));
       return;
     }
     const reqId = reqIdOf(req);
-    this.answerLater(conn, seq, reqId, this.fanout.ackSplit(groups, conn.format, reqId, ids.length));
+    this.answerLater(conn, seq, reqId, this.fanout.ackSplit(groups, conn.format, reqId));
   }
 
   /** CRON: create on the queue's shard first; only once that succeeded drop the name elsewhere. */

@@ -1,4 +1,3 @@
-import { PARTITIONS } from '../engine/types.js';
 import { partitionOf, partitionOfId } from '../engine/partition.js';
 import type { Dispatcher } from './dispatch.js';
 
@@ -19,6 +18,15 @@ export class Router {
     return partitionOfId(id) % this.shards;
   }
 
-  /** every partition of shard `s` is `s + k * shards`; partition count is fixed */
-  static readonly partitions = PARTITIONS;
+  /** Ids grouped by owning shard (ACKB across shards), in their order within each group. */
+  groupIdsByShard(ids: readonly number[]): Map<number, number[]> {
+    const groups = new Map<number, number[]>();
+    for (const id of ids) {
+      const s = this.shardOfId(id);
+      let g = groups.get(s);
+      if (!g) groups.set(s, (g = []));
+      g.push(id);
+    }
+    return groups;
+  }
 }

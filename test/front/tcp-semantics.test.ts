@@ -157,6 +157,18 @@ describe('compat.md job semantics through the wire (2 shards)', () => {
     for (const id of ids) assert.equal((await c.call({ cmd: 'GETSTATE', id })).state, 'completed');
   });
 
+  it('ACKB over the batch limit is refused whole, even when its ids span shards', async () => {
+    const [qa, qb] = queuesOnBothShards('ackb-limit');
+    const a = await c.call({ cmd: 'PUSHB', queue: qa, jobs: Array.from({ length: 600 }, (_, i) => ({ data: i })) });
+    const b = await c.call({ cmd: 'PUSHB', queue: qb, jobs: Array.from({ length: 600 }, (_, i) => ({ data: i })) });
+    await c.call({ cmd: 'PULLB', queue: qa, count: 1000 });
+    await c.call({ cmd: 'PULLB', queue: qb, count: 1000 });
+    const refused = await c.call({ cmd: 'ACKB', ids: [...a.ids, ...b.ids] });
+    assert.equal(refused.ok, false);
+    assert.match(refused.error, /^Batch too large/);
+    assert.equal((await c.call({ cmd: 'GETSTATE', id: a.ids[0] })).state, 'active', 'nothing was acked');
+  });
+
   it('a due cron pushes its job through the normal path', async () => {
     const q = 'cron-fires';
     await c.call({ cmd: 'CRON', name: 'every-second', queue: q, data: { tick: true }, schedule: '* * * * * *', priority: 3 });

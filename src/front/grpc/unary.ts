@@ -41,22 +41,15 @@ export function ackBatch(ctx: GrpcContext): UnaryHandler {
     const denied = ctx.authorize(call.metadata);
     if (denied) return callback(denied);
     const ids = scanIds(call.request);
-    const groups = new Map<number, number[]>();
-    if (ids !== null && ids.length <= ctx.maxBatch) {
-      for (const id of ids) {
-        const s = ctx.router.shardOfId(id);
-        let g = groups.get(s);
-        if (!g) groups.set(s, (g = []));
-        g.push(id);
-      }
-    }
+    // an invalid or oversized batch goes whole to one shard, which words the error
+    const groups = ids !== null && ids.length <= ctx.maxBatch ? ctx.router.groupIdsByShard(ids) : new Map<number, number[]>();
     if (groups.size <= 1) {
       // one shard (or an invalid request, which shard 0 words): the bytes go as they are
       const shard = groups.size === 1 ? groups.keys().next().value! : 0;
       ctx.unary.ask(shard, GrpcMethod.AckBatch, call.request, answer(callback));
       return;
     }
-    ctx.fanout.ackSplit(groups, Format.Grpc, null, ids!.length).then(
+    ctx.fanout.ackSplit(groups, Format.Grpc, null).then(
       ({ code, bytes }) => answer(callback)(code, Buffer.from(bytes)),
       (e: unknown) => callback(statusOfError(e instanceof FlashqError ? e : errors.internal(String(e)))),
     );
