@@ -1,4 +1,5 @@
 import type { JobView, QueueInfo, CronView, Counters } from '../engine/types.js';
+import { decodeRequest } from '../protocol/decode.js';
 import { encodeAnswer, encodeError } from '../protocol/encode.js';
 import { decodeInternalAnswer as decodeInternal } from '../protocol/internal.js';
 import { ErrorCode, FlashqError, errors } from '../protocol/errors.js';
@@ -33,31 +34,19 @@ export class Fanout {
     return merge(req, results, this.rates);
   }
 
-  /** Parse a raw fan-out request object from a client, run it, render it. */
-  async run(raw: Record<string, unknown>, format: Format, reqId: string | number | null): Promise<Answer> {
-    let req: Request;
-    switch (raw.cmd) {
-      case 'STATS':
-      case 'METRICS':
-      case 'LISTQUEUES':
-      case 'CRONLIST':
-        req = { cmd: raw.cmd };
-        break;
-      case 'JOBS': {
-        const limit = raw.limit === undefined ? 100 : raw.limit;
-        const offset = raw.offset === undefined ? 0 : raw.offset;
-        if (!Number.isSafeInteger(limit) || (limit as number) < 0 || (limit as number) > 1000) throw errors.badRequest('Invalid field "limit": expected an integer 0..1000');
-        if (!Number.isSafeInteger(offset) || (offset as number) < 0) throw errors.badRequest('Invalid field "offset": expected a non-negative integer');
-        req = { cmd: 'JOBS', queue: typeof raw.queue === 'string' ? raw.queue : null, state: (typeof raw.state === 'string' ? raw.state : null) as never, limit: limit as number, offset: offset as number };
-        break;
-      }
-      default:
-        throw errors.unknownCommand(String(raw.cmd));
-    }
+  /**
+   * A fan-out request as a client sent it: decoded and validated by the same decoder the shards
+   * use, run on every shard, merged, rendered in the client's format.
+   */
+  async run(bytes: Uint8Array, format: Format): Promise<Answer> {
+    let reqId: string | number | null = null;
     try {
-      return { code: 0, bytes: encodeAnswer(format, req, await this.result(req), reqId) };
+      const decoded = decodeRequest(format, bytes);
+      reqId = decoded.reqId;
+      return { code: 0, bytes: encodeAnswer(format, decoded.request, await this.result(decoded.request), reqId) };
     } catch (e) {
       const err = e instanceof FlashqError ? e : errors.internal(String(e));
+      reqId = (e as { reqId?: string | number | null }).reqId ?? reqId;
       return { code: err.code, bytes: encodeError(format, err, reqId) };
     }
   }

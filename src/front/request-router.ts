@@ -96,8 +96,7 @@ export class RequestRouter {
       conn.send(0, seq, payload); // unroutable: shard 0 words the error (invalid JSON, missing cmd)
     } else if (FANOUT_COMMANDS.has(cmd)) {
       // always merged on the front, which also owns the rates METRICS reports
-      const req = this.parse(conn, buf, start, end);
-      this.answerLater(conn, seq, reqIdOf(req), this.fanout.run(req ?? {}, conn.format, reqIdOf(req)));
+      this.answerLater(conn, seq, null, this.fanout.run(Uint8Array.prototype.slice.call(buf, start, end) as Uint8Array, conn.format));
     } else if (this.shards === 1) {
       conn.send(0, seq, payload);
     } else if (cmd === 'ACKB') {
