@@ -3,7 +3,7 @@
  * PostgreSQL (fsync on, PERSIST=sync), next to the same loads in memory (DATABASE_URL unset) and
  * with PERSIST=async. Writes the `durable` section of BENCHMARKS.md.
  *
- *   node dist/bench/durable.js [--quick] [--runs=3] [--no-write]
+ *   node dist/bench/durable.js [--quick] [--runs=3] [--no-write] [--only=cycle/sync/1,pushb/memory/2]
  *
  * Uses DATABASE_URL (a user that may CREATE DATABASE) or starts a private PostgreSQL.
  */
@@ -21,7 +21,8 @@ import { PrivatePostgres } from '../test/store/pg.js';
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const runs = Number(args.find((a) => a.startsWith('--runs='))?.slice(7) ?? (quick ? 1 : 3));
-const write = !args.includes('--no-write');
+const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',') ?? null;
+const write = !args.includes('--no-write') && only === null;
 const N_PUSH = quick ? 100_000 : 300_000;
 const N_CYCLE = quick ? 100_000 : 300_000;
 const BYTES = 100;
@@ -203,6 +204,7 @@ async function once(admin: string, mode: Mode, step: 'pushb' | 'cycle', conns: n
       await sql.end();
       if (Number(r!.n) !== N_PUSH) throw new Error(`${N_PUSH} pushes answered ok but ${r!.n} rows stored`);
     }
+    if (only !== null) for (const l of server.output().split('\n')) if (l.includes('store closed')) process.stderr.write(`# ${l}\n`);
     return { jobsPerSecond: rate, pgCpuPer1000, ...mergeStats(server.output()) };
   } finally {
     await server.stop().catch(() => {});
@@ -227,6 +229,8 @@ async function main(): Promise<void> {
     for (const mode of ['memory', 'sync', 'async'] as const) steps.push([step, mode, 1]);
     steps.push([step, 'memory', 2], [step, 'sync', 2]);
   }
+  // --only=cycle/sync/1,… runs a subset (for tuning) and writes nothing
+  if (only !== null) steps.splice(0, steps.length, ...steps.filter(([s, m, c]) => only.includes(`${s}/${m}/${c}`)));
   const results = new Map<string, RunResult[]>();
   // interleave repetitions so a noisy minute of the shared machine hits every step a little
   for (let r = 0; r < runs; r++) {
@@ -238,6 +242,13 @@ async function main(): Promise<void> {
     }
   }
   await pg?.destroy();
+  if (only !== null) {
+    for (const [key, xs] of results) {
+      const cpu = xs.map((x) => x.pgCpuPer1000?.toFixed(1) ?? '-').join(' ');
+      console.log(`${key}: ${xs.map((x) => fmt(x.jobsPerSecond)).join(' ')} jobs/s; PostgreSQL CPU per 1000: ${cpu} ms`);
+    }
+    return;
+  }
   const med = (key: string) => median(results.get(key)!.map((x) => x.jobsPerSecond));
   const range = (key: string) => {
     const xs = results.get(key)!.map((x) => x.jobsPerSecond);

@@ -1,6 +1,7 @@
 import { partitionOfId } from '../engine/partition.js';
 import type { Changes, CronView, JobView, QueueSettings } from '../engine/types.js';
 import { copyText, copyTextOrNull, intArray, textArray } from './copy-text.js';
+import { groupable, UpdateGrouper, type UpdateGroup } from './update-groups.js';
 
 /**
  * What one transaction writes: the Changes of every turn merged into it, rendered for COPY and
@@ -16,8 +17,11 @@ export interface WriteSet {
   /** COPY rows for flashq_jobs (new jobs) */
   inserts: string;
   insertCount: number;
-  /** COPY rows for the update stage (existing jobs) */
+  /** updates of many jobs sharing their new values (see update-groups.ts) */
+  updateGroups: UpdateGroup[];
+  /** COPY rows for the update stage (the other updates of existing jobs) */
   updates: string;
+  /** all updated jobs: grouped and staged */
   updateCount: number;
   /** bigint[] literal of ids to delete, or null */
   deleted: string | null;
@@ -66,27 +70,39 @@ function isDefault(q: QueueSettings): boolean {
 
 /** Merge the Changes of several turns (oldest first) and render them. */
 export function buildWriteSet(turns: readonly Changes[]): WriteSet {
-  const inserted = new Set<JobView>();
-  for (const c of turns) for (const v of c.inserted) inserted.add(v);
+  // Each turn hands out views of its own, so a job touched by several turns of this merge has
+  // several (live, equal) views: it is written once, by id. One turn needs no such check.
+  const merged = turns.length > 1;
+  const seen = new Set<number>();
   let inserts = '';
   let insertCount = 0;
-  for (const v of inserted) {
-    if (v.state === 'unknown') continue;
-    inserts += jobRow(v);
-    insertCount++;
+  for (const c of turns) {
+    for (const v of c.inserted) {
+      if (v.state === 'unknown') continue;
+      if (merged) {
+        if (seen.has(v.id)) continue;
+        seen.add(v.id);
+      }
+      inserts += jobRow(v);
+      insertCount++;
+    }
   }
   let updates = '';
   let updateCount = 0;
-  const updated = new Set<JobView>();
+  const grouper = new UpdateGrouper();
   for (const c of turns) {
     for (const v of c.updated) {
-      if (inserted.has(v) || updated.has(v)) continue;
-      updated.add(v);
       if (v.state === 'unknown') continue;
-      updates += stageRow(v);
+      if (merged) {
+        if (seen.has(v.id)) continue;
+        seen.add(v.id);
+      }
+      if (groupable(v)) grouper.add(v);
+      else updates += stageRow(v);
       updateCount++;
     }
   }
+  const updateGroups = grouper.take((v) => (updates += stageRow(v)));
   let deletedIds: number[] | null = null;
   const queues = new Map<string, QueueSettings>();
   const crons = new Map<string, CronView | null>();
@@ -106,6 +122,7 @@ export function buildWriteSet(turns: readonly Changes[]): WriteSet {
   return {
     inserts,
     insertCount,
+    updateGroups,
     updates,
     updateCount,
     deleted: deletedIds === null ? null : intArray(deletedIds),

@@ -60,6 +60,17 @@ test('merged turns write each job once, as an insert if any turn created it', ()
   assert.match(ws.updates, /^512\tcompleted\t1000\t1000\t0\t0\t0\t\\N\t\{"r":1\}\t\\N\t2000\n$/);
 });
 
+test('a job reported by several turns through different views is written once', () => {
+  const a1 = view(256, 'waiting');
+  const a2 = { ...a1 };
+  const b1 = view(512, 'active', { startedAt: 1500, attempts: 1 });
+  const b2 = { ...b1 };
+  const ws = buildWriteSet([changes({ inserted: [a1], updated: [b1] }), changes({ updated: [a2, b2] })]);
+  assert.equal(ws.insertCount, 1);
+  assert.equal(ws.updateCount, 1);
+  assert.equal(ws.updates.split('\n').filter(Boolean).length, 1);
+});
+
 test('a job that is gone by the time the transaction starts is only deleted', () => {
   const gone = view(256, 'unknown');
   const ws = buildWriteSet([changes({ inserted: [gone] }), changes({ deleted: [256, 768] })]);
