@@ -135,6 +135,7 @@ export class Core {
   enterDelayed(job: Job, runAt: number): void {
     job.st = DELAYED;
     setRun(job, runAt - job.created);
+    if (this.persist) this.changes.retime(job);
     this.delays.push(runAt, job);
     job.q.delayed++;
     this.stats.delayed++;
@@ -245,6 +246,7 @@ export class Core {
     if (delay > 0) this.enterDelayed(job, now + delay);
     else {
       setRun(job, now - job.created);
+      if (this.persist) this.changes.retime(job);
       this.enterReady(job);
     }
     if (this.persist) this.changes.update(job);
@@ -288,6 +290,7 @@ export class Core {
     this.claimKey(job);
     job.created = now;
     job.run = 0;
+    if (this.persist) this.changes.retime(job);
     job.stamp = 0;
     job.attempts = 0;
     const x = job.x;

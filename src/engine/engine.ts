@@ -357,7 +357,7 @@ export class Engine implements EngineApi {
 
   takeChanges(): Changes {
     if (this.c.persist) return this.c.changes.take();
-    return { inserted: [], updated: [], deleted: [], queues: [], cronsUpserted: [], cronsDeleted: [], seqs: [] };
+    return { inserted: [], updated: [], deleted: [], retimed: [], queues: [], cronsUpserted: [], cronsDeleted: [], seqs: [] };
   }
 
   // ---- recovery ----

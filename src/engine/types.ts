@@ -155,6 +155,11 @@ export interface Changes {
   cronsUpserted: CronView[];
   /** names of crons deleted */
   cronsDeleted: string[];
+  /**
+   * ids among `updated` whose created_at or run_at changed this turn (delayed, retried, revived):
+   * the store writes every other update without those two columns
+   */
+  retimed: number[];
   /** highest seq used per partition, for partitions whose sequence advanced */
   seqs: Array<{ partition: number; seq: number }>;
 }

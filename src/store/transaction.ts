@@ -26,15 +26,14 @@ const UPDATE_FROM_STAGE =
   'update flashq_jobs j set state = s.state, created_at = s.created_at, run_at = s.run_at, ' +
   'started_at = s.started_at, attempts = s.attempts, progress = s.progress, progress_msg = s.progress_msg, ' +
   'result = s.result, error = s.error, finished_at = s.finished_at from flashq_stage s where j.id = s.id';
-// One statement per group of updates sharing their values (update-groups.ts): constants for those,
-// arrays for what differs per job. Prepared: the same two texts serve every transaction.
+// One statement per group of updates sharing their values (update-groups.ts). Prepared: the same
+// two texts serve every transaction.
 const UPDATE_GROUP_SET =
-  'update flashq_jobs j set state = $2, started_at = $3, attempts = $4, progress = $5, progress_msg = null, ' +
-  'error = null, finished_at = $6, created_at = u.c, run_at = u.r';
-const UPDATE_GROUP = `${UPDATE_GROUP_SET}, result = null from unnest($1::text::bigint[], $7::text::bigint[], $8::text::bigint[]) as u(id, c, r) where j.id = u.id`;
+  'set state = $2, started_at = $3, attempts = $4, progress = $5, progress_msg = null, error = null, finished_at = $6';
+const UPDATE_GROUP = `update flashq_jobs ${UPDATE_GROUP_SET}, result = null where id = any($1::text::bigint[])`;
 const UPDATE_GROUP_RESULTS =
-  `${UPDATE_GROUP_SET}, result = u.res from unnest($1::text::bigint[], $7::text::bigint[], $8::text::bigint[], $9::text::text[]) ` +
-  'as u(id, c, r, res) where j.id = u.id';
+  `update flashq_jobs j ${UPDATE_GROUP_SET}, result = u.res ` +
+  'from unnest($1::text::bigint[], $7::text::text[]) as u(id, res) where j.id = u.id';
 const INSERT_COPY = `copy flashq_jobs (${JOB_COLUMNS}) from stdin`;
 const DELETE_JOBS = 'delete from flashq_jobs where id = any($1::text::bigint[])';
 const UPSERT_QUEUES =
@@ -72,7 +71,7 @@ export async function writeTransaction(sql: Sql, ws: WriteSet, owner: Ownership,
   try {
     if (ws.insertCount > 0) await sendCopy(sql, INSERT_COPY, ws.inserts);
     for (const g of ws.updateGroups) {
-      const params = [g.ids, g.state, g.startedAt, g.attempts, g.progress, g.finishedAt, g.createdAt, g.runAt];
+      const params = [g.ids, g.state, g.startedAt, g.attempts, g.progress, g.finishedAt];
       if (g.results === null) send(UPDATE_GROUP, params, true);
       else send(UPDATE_GROUP_RESULTS, [...params, g.results], true);
     }

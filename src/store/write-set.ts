@@ -90,6 +90,8 @@ export function buildWriteSet(turns: readonly Changes[]): WriteSet {
   let updates = '';
   let updateCount = 0;
   const grouper = new UpdateGrouper();
+  let retimed: Set<number> | null = null;
+  for (const c of turns) for (const id of c.retimed) (retimed ??= new Set()).add(id);
   for (const c of turns) {
     for (const v of c.updated) {
       if (v.state === 'unknown') continue;
@@ -97,7 +99,7 @@ export function buildWriteSet(turns: readonly Changes[]): WriteSet {
         if (seen.has(v.id)) continue;
         seen.add(v.id);
       }
-      if (groupable(v)) grouper.add(v);
+      if (groupable(v, retimed)) grouper.add(v);
       else updates += stageRow(v);
       updateCount++;
     }

@@ -7,7 +7,7 @@ test('without persistence no changes are recorded', () => {
   const e = engine();
   push(e, 'q');
   e.pause('q');
-  assert.deepEqual(e.takeChanges(), { inserted: [], updated: [], deleted: [], queues: [], cronsUpserted: [], cronsDeleted: [], seqs: [] });
+  assert.deepEqual(e.takeChanges(), { inserted: [], updated: [], deleted: [], retimed: [], queues: [], cronsUpserted: [], cronsDeleted: [], seqs: [] });
 });
 
 test('pushed jobs are inserts with their current view, plus the advanced sequence', () => {
@@ -134,4 +134,31 @@ test('events: pushed and started carry the payload, completed the result, failed
   e.setEventsEnabled(false);
   push(e, 'q');
   assert.deepEqual(e.takeEffects().events, []);
+});
+
+test('jobs whose created or run time moved are listed as retimed; pulls, acks and progress are not', () => {
+  const e = engine({ persist: true });
+  const backoff = push(e, 'q', { maxAttempts: 3, backoff: 100 });
+  const again = push(e, 'r', { maxAttempts: 3, backoff: 0 });
+  const dead = push(e, 's', { maxAttempts: 1 });
+  const done = push(e, 't');
+  e.takeChanges();
+  for (const q of ['q', 'r', 's', 't']) e.pull(q, 1, T0 + 1, 1);
+  e.progress(done, 10, null, T0 + 2);
+  e.ack(done, null, T0 + 3);
+  let ch = e.takeChanges();
+  assert.equal(ch.updated.length, 4);
+  assert.deepEqual(ch.retimed, []);
+  e.fail(backoff, 'x', T0 + 4); // delayed by its backoff
+  e.fail(again, 'x', T0 + 4); // waiting again, run time now
+  e.fail(dead, 'x', T0 + 4); // to the DLQ: times unchanged
+  ch = e.takeChanges();
+  assert.deepEqual([...ch.retimed].sort(), [backoff, again].sort());
+  assert.equal(e.retryDlq('s', dead, T0 + 5), 1); // revived: created now
+  ch = e.takeChanges();
+  assert.deepEqual(ch.retimed, [dead]);
+  assert.deepEqual(
+    ch.updated.map((v) => [v.id, v.createdAt, v.runAt]),
+    [[dead, T0 + 5, T0 + 5]],
+  );
 });

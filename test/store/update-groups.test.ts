@@ -39,25 +39,28 @@ function view(id: number, extra: Partial<JobView> = {}): JobView {
 }
 
 function changes(c: Partial<Changes>): Changes {
-  return { inserted: [], updated: [], deleted: [], queues: [], cronsUpserted: [], cronsDeleted: [], seqs: [], ...c };
+  return { inserted: [], updated: [], deleted: [], retimed: [], queues: [], cronsUpserted: [], cronsDeleted: [], seqs: [], ...c };
 }
 
 const ids = (from: number, n: number) => Array.from({ length: n }, (_, i) => (from + i) * 256);
 
-test('updates sharing state, times, attempts and progress form one group; small groups and odd rows are staged', () => {
+test('updates sharing state, times, attempts and progress form one group; small groups, odd and retimed rows are staged', () => {
   const pulled = ids(1, MIN_GROUP).map((id) => view(id, { state: 'active', startedAt: 9000, attempts: 1 }));
   const odd = [view(100 * 256, { state: 'active', startedAt: 9001, attempts: 1 })];
   const failed = ids(200, MIN_GROUP).map((id) => view(id, { state: 'waiting', attempts: 1, error: 'boom' }));
-  const ws = buildWriteSet([changes({ updated: [...pulled, ...odd] }), changes({ updated: failed })]);
-  assert.equal(ws.updateCount, 2 * MIN_GROUP + 1);
+  const delayed = ids(300, MIN_GROUP).map((id) => view(id, { state: 'delayed', attempts: 1 }));
+  const ws = buildWriteSet([
+    changes({ updated: [...pulled, ...odd] }),
+    changes({ updated: [...failed, ...delayed], retimed: delayed.map((v) => v.id) }),
+  ]);
+  assert.equal(ws.updateCount, 3 * MIN_GROUP + 1);
   assert.equal(ws.updateGroups.length, 1);
   const g = ws.updateGroups[0]!;
   assert.deepEqual([g.state, g.startedAt, g.attempts, g.progress, g.finishedAt, g.count], ['active', 9000, 1, 0, 0, MIN_GROUP]);
   assert.equal(g.ids, `{${pulled.map((v) => v.id).join(',')}}`);
-  assert.equal(g.createdAt, `{${pulled.map((v) => v.createdAt).join(',')}}`);
   assert.equal(g.results, null);
-  // the odd one out and the jobs with an error go through the stage
-  assert.equal(ws.updates.split('\n').filter(Boolean).length, 1 + MIN_GROUP);
+  // the odd one out, the jobs with an error and the retimed ones go through the stage
+  assert.equal(ws.updates.split('\n').filter(Boolean).length, 1 + 2 * MIN_GROUP);
 });
 
 test('a group carries results only when one of its jobs has one', () => {
@@ -104,14 +107,14 @@ describe('grouped updates against PostgreSQL', { skip: NO_PG }, () => {
     ];
     const active = jobs.slice(0, 10).map((v) => ({ ...v, state: 'active' as const, startedAt: 50_000, attempts: 1 }));
     const done = jobs.slice(10, 20).map((v, i) => ({ ...v, state: 'completed' as const, attempts: 2, finishedAt: 60_000, result: results[i]! }));
-    // revived: a new created_at and run_at per job, still one group
+    // revived and completed within the merge: new times, so staged beside its group
     done[9] = { ...done[9]!, createdAt: 777_000, runAt: 778_000 };
     // a later turn of the same merge reports the first pulled job again (its own view, equal values)
     // and another job with a progress message (staged)
     const again = { ...active[0]! };
     const withMsg = { ...jobs[0]!, id: 21 * 256, state: 'active' as const, startedAt: 50_000, attempts: 1, progress: 30, progressMsg: 'p' };
     await write({ inserted: [{ ...withMsg, state: 'waiting', startedAt: 0, attempts: 0, progress: 0, progressMsg: null }] });
-    await write({ updated: [...active, ...done] }, { updated: [again, withMsg] });
+    await write({ updated: [...active, ...done], retimed: [done[9]!.id] }, { updated: [again, withMsg] });
     for (const v of active) {
       const r = (await jobRow(url, v.id))!;
       assert.deepEqual([r.state, r.started_at, r.attempts, r.created_at, r.run_at, r.result, r.finished_at], ['active', 50_000, 1, v.createdAt, v.runAt, null, 0]);

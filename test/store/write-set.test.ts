@@ -34,7 +34,7 @@ function view(id: number, state: JobView['state'], extra: Partial<JobView> = {})
 }
 
 function changes(c: Partial<Changes>): Changes {
-  return { inserted: [], updated: [], deleted: [], queues: [], cronsUpserted: [], cronsDeleted: [], seqs: [], ...c };
+  return { inserted: [], updated: [], deleted: [], retimed: [], queues: [], cronsUpserted: [], cronsDeleted: [], seqs: [], ...c };
 }
 
 test('COPY text escapes backslash, tab, newline and carriage return, and writes NULL as \\N', () => {
