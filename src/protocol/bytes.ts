@@ -19,6 +19,11 @@ export function utf8Text(buf: Buffer, start: number, end: number): string {
   return (buf as unknown as NativeSlices).utf8Slice(start, end);
 }
 
+/** Text of bytes known to be ASCII: a plain copy, no UTF-8 decoding. */
+export function latin1Text(buf: Buffer, start: number, end: number): string {
+  return (buf as unknown as NativeSlices).latin1Slice(start, end);
+}
+
 /** Writes s as UTF-8 at offset; returns the byte count (the caller guarantees the room). */
 export function utf8Write(buf: Buffer, s: string, offset: number): number {
   return (buf as unknown as NativeSlices).utf8Write(s, offset);

@@ -1,4 +1,4 @@
-import { asBuffer, shortText, utf8Text } from './bytes.js';
+import { asBuffer, bytesEqual, shortText, utf8Text } from './bytes.js';
 import { JOB_FIELDS } from './commands.js';
 import type { Obj } from './fields.js';
 import { validNumber, validString, validValue, vstate } from './json-validate.js';
@@ -55,6 +55,20 @@ function stringAt(i: number): string {
   return JSON.parse(utf8Text(asBuffer(b), i, e)) as string;
 }
 
+/**
+ * The keys this parser looks at, by length: a key that spells one of them is returned as that
+ * constant instead of a new string (one allocation and a native call per job and key saved).
+ */
+const KNOWN_KEYS: string[][] = [];
+for (const k of ['cmd', 'queue', 'reqId', 'jobs', 'data', ...JOB_KEYS]) (KNOWN_KEYS[k.length] ??= []).push(k);
+
+function knownKey(start: number, stop: number): string | null {
+  const candidates = KNOWN_KEYS[stop - start];
+  if (candidates === undefined) return null;
+  for (const k of candidates) if (bytesEqual(b, start, stop, k)) return k;
+  return null;
+}
+
 /** A key without escapes, as a string; anything else bails. */
 function keyAt(i: number): string {
   if (b[i] !== 0x22) bail();
@@ -65,7 +79,7 @@ function keyAt(i: number): string {
   }
   if (k >= end) bail();
   next = k + 1;
-  return shortText(b, i + 1, k);
+  return knownKey(i + 1, k) ?? shortText(b, i + 1, k);
 }
 
 function numberAt(i: number): number {
@@ -160,7 +174,7 @@ function onJobMember(key: string, at: number): void {
     skipAt(at);
     // a pretty-printed value must be re-serialised: leave it to the JSON.parse path
     if (vstate.newline) bail();
-    source.setJobSpan(jobIndex, at, next);
+    source.setJobSpan(jobIndex, at, next, vstate.ascii);
     job.data = true;
   } else if (JOB_KEYS.has(key)) job[key] = simpleAt(at);
   else skipAt(at);
@@ -208,7 +222,7 @@ function onTopMember(key: string, at: number): void {
       // PUSH carries its job at the top level; for PUSHB a stray `data` is skipped the same way
       skipAt(at);
       if (vstate.newline) bail();
-      source.setTopSpan(at, next);
+      source.setTopSpan(at, next, vstate.ascii);
       top.data = true;
       return;
     default:

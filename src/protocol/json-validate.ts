@@ -9,6 +9,8 @@
 export const vstate = {
   /** the last validated value had a raw `\n`/`\r` between tokens */
   newline: false,
+  /** the last validated value is all ASCII (its text is a latin1 copy of its bytes) */
+  ascii: true,
 };
 
 const OBJ = 1;
@@ -22,6 +24,7 @@ export function validString(b: Uint8Array, i: number, end: number): number {
     const c = b[i]!;
     if (c === 0x22) return i + 1;
     if (c < 0x20) return -1;
+    if (c >= 0x80) vstate.ascii = false;
     if (c === 0x5c) {
       const e = b[i + 1];
       if (e === 0x75) {
@@ -96,6 +99,7 @@ function ws(b: Uint8Array, i: number, end: number): number {
  */
 export function validValue(b: Uint8Array, i: number, end: number): number {
   vstate.newline = false;
+  vstate.ascii = true;
   let depth = 0;
   for (;;) {
     // a value starts at i

@@ -1,4 +1,4 @@
-import { utf8Text } from './bytes.js';
+import { latin1Text, utf8Text } from './bytes.js';
 import { errors, FlashqError, PAYLOAD_LIMIT } from './errors.js';
 import { fieldName, invalidField } from './fields.js';
 import { findMember, keyBytes, MEMBER_MALFORMED, MEMBER_UNSURE, skipValue, skipWs, walk } from './json-walk.js';
@@ -68,6 +68,10 @@ const KEYS: Record<string, Uint8Array | undefined> = { data: DATA, result: keyBy
  * written with escapes) or when it has raw line breaks between tokens (pretty-printed HTTP
  * bodies): stored text must stay one line, since TCP answers embed it in JSON lines.
  */
+/** span flags */
+const NEWLINE = 1;
+const ASCII = 2;
+
 export class RawJsonSource implements PayloadSource {
   private buf: Buffer = Buffer.alloc(0);
   private objStart = 0;
@@ -77,7 +81,8 @@ export class RawJsonSource implements PayloadSource {
   /** span of a top-level `data` given by json-lite (single PUSH); -1 = locate it here */
   private topStart = -1;
   private topEnd = -1;
-  /** per job: data start, data end, raw-newline flag; start -1 = use the fallback */
+  private topAscii = false;
+  /** per job: data start, data end, flags (NEWLINE, ASCII); start -1 = use the fallback */
   private spans = new Int32Array(3 * 1024);
   private count = 0;
   private readonly fallback: StringifySource;
@@ -107,44 +112,46 @@ export class RawJsonSource implements PayloadSource {
   }
 
   /** The top-level `data` span (single PUSH), found by the caller (json-lite). */
-  setTopSpan(start: number, end: number): void {
+  setTopSpan(start: number, end: number, ascii = false): void {
     this.topStart = start;
     this.topEnd = end;
+    this.topAscii = ascii;
   }
 
-  setJobSpan(index: number, start: number, end: number): void {
+  /** `ascii`: the span is known to hold only ASCII bytes (its text is then copied, not decoded). */
+  setJobSpan(index: number, start: number, end: number, ascii = false): void {
     const at = 3 * index;
     if (at + 3 > this.spans.length) this.growSpans();
     this.spans[at] = start;
     this.spans[at + 1] = end;
-    this.spans[at + 2] = 0;
+    this.spans[at + 2] = ascii ? ASCII : 0;
     this.count = index + 1;
   }
 
   text(value: unknown, key: string, index: number): string {
     if (index < 0) {
-      if (key === 'data' && this.topStart >= 0) return this.slice(this.topStart, this.topEnd, false, value, key, index);
+      if (key === 'data' && this.topStart >= 0) return this.slice(this.topStart, this.topEnd, this.topAscii ? ASCII : 0, value, key, index);
       const k = KEYS[key];
       const s = k === undefined ? MEMBER_UNSURE : findMember(this.buf, this.objStart, this.objEnd, k);
-      return this.slice(s, walk.valueEnd, walk.newline, value, key, index);
+      return this.slice(s, walk.valueEnd, walk.newline ? NEWLINE : 0, value, key, index);
     }
     if (!this.located) this.locate();
     if (index >= this.count) return this.fallback.text(value, key, index);
     const at = 3 * index;
-    return this.slice(this.spans[at]!, this.spans[at + 1]!, this.spans[at + 2] === 1, value, key, index);
+    return this.slice(this.spans[at]!, this.spans[at + 1]!, this.spans[at + 2]!, value, key, index);
   }
 
   rootText(value: unknown): string {
     const s = this.objStart;
     walk.newline = false;
     const e = skipValue(this.buf, s, this.objEnd);
-    return this.slice(s, e, walk.newline, value, 'body', -1);
+    return this.slice(s, e, walk.newline ? NEWLINE : 0, value, 'body', -1);
   }
 
-  private slice(s: number, e: number, newline: boolean, value: unknown, key: string, index: number): string {
-    if (s < 0 || e < s || newline) return this.fallback.text(value, key, index);
+  private slice(s: number, e: number, flags: number, value: unknown, key: string, index: number): string {
+    if (s < 0 || e < s || (flags & NEWLINE) !== 0) return this.fallback.text(value, key, index);
     if (e - s > this.limit) throw tooLarge(e - s, this.limit, key, index);
-    return utf8Text(this.buf, s, e);
+    return (flags & ASCII) !== 0 ? latin1Text(this.buf, s, e) : utf8Text(this.buf, s, e);
   }
 
   private growSpans(): void {
@@ -176,7 +183,7 @@ export class RawJsonSource implements PayloadSource {
         const ds = findMember(b, i, end, DATA);
         this.spans[at] = ds;
         this.spans[at + 1] = walk.valueEnd;
-        this.spans[at + 2] = walk.newline ? 1 : 0;
+        this.spans[at + 2] = walk.newline ? NEWLINE : 0;
         i = ds === MEMBER_MALFORMED ? -1 : walk.objectEnd;
       } else {
         this.spans[at] = -1;

@@ -213,3 +213,25 @@ describe('json-lite: the PUSHB fast path', () => {
     assert.deepEqual(d.cmd === 'PUSHB' && d.jobs.map((j) => j.data), ['"b"']);
   });
 });
+
+describe('json-lite payload text and keys', () => {
+  it('takes ASCII payloads as copies and decodes the others, job by job', () => {
+    const line = Buffer.from('{"cmd":"PUSHB","queue":"q","jobs":[{"data":{"a":"x"}},{"data":"é😀"},{"data":[1,"plain"]},{"data":{"k":"\\u00e9ü"}}]}');
+    const d = decodeJson(line, DEFAULT_DECODE_OPTIONS, true).request;
+    assert.ok(d.cmd === 'PUSHB');
+    assert.deepEqual(
+      d.jobs.map((j: { data: string }) => j.data),
+      ['{"a":"x"}', '"é😀"', '[1,"plain"]', '{"k":"\\u00e9ü"}'],
+    );
+    const single = decodeJson(Buffer.from('{"cmd":"PUSH","queue":"q","data":{"s":"ñ"}}'), DEFAULT_DECODE_OPTIONS, true).request;
+    assert.ok(single.cmd === 'PUSH');
+    assert.equal(single.job.data, '{"s":"ñ"}');
+  });
+
+  it('reads keys that only resemble known ones as unknown', () => {
+    const line = Buffer.from('{"cmd":"PUSHB","queue":"q","jobs":[{"data":1,"dataa":2,"priorit":5,"PRIORITY":6,"lifo":true}]}');
+    const d = decodeJson(line, DEFAULT_DECODE_OPTIONS, true).request;
+    assert.ok(d.cmd === 'PUSHB');
+    assert.deepEqual([d.jobs[0]!.data, d.jobs[0]!.priority, d.jobs[0]!.lifo], ['1', 0, true]);
+  });
+});
