@@ -3,6 +3,7 @@ import type { Format } from '../protocol/result.js';
 import { ShardCore, type ShardOptions } from '../shard/core.js';
 import type { Outbox, ShardStore } from '../shard/outbox.js';
 import { openShardStore } from '../shard/store-hook.js';
+import type { ShardStoreConfig } from '../store/shard-store.js';
 import type { ShardLink, ShardOutput } from './shard-link.js';
 
 const decoder = new TextDecoder();
@@ -37,7 +38,7 @@ export class InlineLink implements ShardLink {
     index: number,
     opts: ShardOptions,
     output: ShardOutput,
-    storeCfg: { url: string; persist: 'sync' | 'async' } | null,
+    storeCfg: ShardStoreConfig | null,
   ): Promise<InlineLink> {
     const store = storeCfg ? await openShardStore(opts, storeCfg) : null;
     const link = new InlineLink(index, opts, output, store);

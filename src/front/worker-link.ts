@@ -4,13 +4,14 @@ import { RingLink, createLink } from '../ring/link.js';
 import { Kind } from '../ring/kinds.js';
 import type { Format } from '../protocol/result.js';
 import type { ShardOptions } from '../shard/core.js';
+import type { ShardStoreConfig } from '../store/shard-store.js';
 import type { ShardLink, ShardOutput } from './shard-link.js';
 
 /** What a shard worker is started with (structured-clonable). */
 export interface ShardWorkerData {
   opts: ShardOptions;
   end: import('../ring/link.js').LinkEnd;
-  store: { url: string; persist: 'sync' | 'async' } | null;
+  store: ShardStoreConfig | null;
   logLevel: string;
 }
 

@@ -13,12 +13,43 @@ interface Batch {
   since: number;
 }
 
+/** PostgreSQL did not answer in time: the connection is presumed hung and replaced. */
+export class StoreTimeout extends Error {
+  constructor(what: string, ms: number) {
+    super(`PostgreSQL did not answer ${what} within ${ms} ms`);
+    this.name = 'StoreTimeout';
+  }
+}
+
+/** `p`, or a StoreTimeout after `ms`. */
+export function withTimeout<T>(p: PromiseLike<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new StoreTimeout(what, ms)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
 export interface GroupCommitOptions {
   mode: 'sync' | 'async';
   /** writes one merged set in one transaction */
   write: (ws: WriteSet) => Promise<void>;
   /** a transaction failed: the writer has stopped accepting (reopen() resumes) */
   onFailure: (err: Error) => void;
+  /**
+   * A transaction not settled after this many ms counts as failed (StoreTimeout): a PostgreSQL
+   * that hangs with its socket open would otherwise hold every answer forever. It may still
+   * commit later; the store then rebuilds from whatever did.
+   */
+  timeoutMs?: number;
   clock?: () => number;
 }
 
@@ -105,7 +136,8 @@ export class GroupCommit {
     }
     const t1 = performance.now();
     this.stats.buildMs += t1 - t0;
-    this.opts.write(ws).then(
+    const write = this.opts.timeoutMs ? withTimeout(this.opts.write(ws), this.opts.timeoutMs, 'a commit') : this.opts.write(ws);
+    write.then(
       () => {
         this.stats.writeMs += performance.now() - t1;
         this.stats.transactions++;

@@ -4,7 +4,7 @@ import { log } from '../log.js';
 import type { ShardCore, ShardOptions } from '../shard/core.js';
 import type { ShardStore } from '../shard/outbox.js';
 import { connect, errorText, type Sql } from './connection.js';
-import { GroupCommit } from './group-commit.js';
+import { GroupCommit, StoreTimeout, withTimeout } from './group-commit.js';
 import { loadShard } from './recovery.js';
 import { writeTransaction, type Ownership } from './transaction.js';
 import { isEmptyChanges } from './write-set.js';
@@ -12,6 +12,8 @@ import { isEmptyChanges } from './write-set.js';
 export interface ShardStoreConfig {
   url: string;
   persist: 'sync' | 'async';
+  /** ms a transaction or probe may take before PostgreSQL counts as down (default 10 s) */
+  timeoutMs?: number;
 }
 
 /** Control message a shard sends the front when its store goes up or down (see StoreStatus). */
@@ -20,6 +22,7 @@ export function storeStatusMessage(available: boolean): string {
 }
 
 const PING_MS = 1000;
+const DEFAULT_TIMEOUT_MS = 10_000;
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 2000;
 
@@ -34,7 +37,15 @@ const RETRY_MAX_MS = 2000;
  * with nothing applied meanwhile, only needs the connection back.
  */
 export class PgShardStore implements ShardStore {
-  private readonly sql: Sql;
+  /** replaced when PostgreSQL stops answering on it (a hung connection is never reused) */
+  private sql: Sql;
+  private readonly url: string;
+  private readonly name: string;
+  private readonly timeoutMs: number;
+  /** backend of the current connection, as last seen by a probe */
+  private backendPid = 0;
+  /** backends of replaced connections, terminated before the next rebuild reads */
+  private stalePids: number[] = [];
   private readonly writer: GroupCommit;
   private readonly owner: Ownership;
   private readonly keepFinished: number;
@@ -49,9 +60,13 @@ export class PgShardStore implements ShardStore {
   constructor(opts: ShardOptions, cfg: ShardStoreConfig) {
     this.owner = { index: opts.index, count: opts.count };
     this.keepFinished = Math.max(1, Math.ceil(opts.keepCompleted / opts.count));
-    this.sql = connect(cfg.url, { max: 1, name: `flashq-ts shard ${opts.index}` });
+    this.url = cfg.url;
+    this.name = `flashq-ts shard ${opts.index}`;
+    this.timeoutMs = cfg.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.sql = connect(cfg.url, { max: 1, name: this.name, connectTimeout: Math.max(1, Math.ceil(this.timeoutMs / 1000)) });
     this.writer = new GroupCommit({
       mode: cfg.persist,
+      timeoutMs: this.timeoutMs,
       write: (ws) => writeTransaction(this.sql, ws, this.owner, partitionOf),
       onFailure: (err) => this.failed(err),
     });
@@ -68,7 +83,7 @@ export class PgShardStore implements ShardStore {
 
   /** Fails when PostgreSQL cannot be reached (the shard then refuses to start). */
   async open(): Promise<void> {
-    await this.sql`select 1`;
+    await this.probe();
   }
 
   commit(changes: Changes): Promise<void> {
@@ -104,7 +119,28 @@ export class PgShardStore implements ShardStore {
 
   private failed(err: Error): void {
     this.needsRebuild = true;
+    if (err instanceof StoreTimeout) this.replaceConnection();
     this.goDown(err);
+  }
+
+  /** Drop a connection PostgreSQL stopped answering on; statements pending on it fail. */
+  private replaceConnection(): void {
+    const old = this.sql;
+    if (this.backendPid !== 0) this.stalePids.push(this.backendPid);
+    this.backendPid = 0;
+    this.sql = connect(this.url, { max: 1, name: this.name, connectTimeout: Math.max(1, Math.ceil(this.timeoutMs / 1000)) });
+    void old.end({ timeout: 0 }).catch(() => {});
+  }
+
+  /** A probe of the connection, failing with StoreTimeout (and replacing it) when PostgreSQL does not answer. */
+  private async probe(): Promise<void> {
+    try {
+      const [row] = await withTimeout(this.sql<Array<{ pid: number }>>`select pg_backend_pid() as pid`, this.timeoutMs, 'a probe');
+      this.backendPid = row!.pid;
+    } catch (e) {
+      if (e instanceof StoreTimeout) this.replaceConnection();
+      throw e;
+    }
   }
 
   private goDown(err: unknown): void {
@@ -122,7 +158,7 @@ export class PgShardStore implements ShardStore {
   private ping(): void {
     if (this.state !== 'up' || this.pinging || this.writer.busy) return;
     this.pinging = true;
-    this.sql`select 1`.then(
+    this.probe().then(
       () => {
         this.pinging = false;
       },
@@ -143,7 +179,7 @@ export class PgShardStore implements ShardStore {
         if (this.closed) return;
         try {
           await this.writer.idle();
-          await this.sql`select 1`;
+          await this.probe();
           const rebuild = this.needsRebuild;
           if (rebuild) await this.rebuild();
           else this.writer.reopen();
@@ -164,9 +200,33 @@ export class PgShardStore implements ShardStore {
     }
   }
 
+  /**
+   * A replaced connection's backend may still be inside a transaction (it hung, then woke up):
+   * end it before reading, so what the rebuild reads is final.
+   */
+  private async endStaleBackends(): Promise<void> {
+    if (this.stalePids.length === 0) return;
+    const pids = this.stalePids;
+    const list = `{${pids.join(',')}}`;
+    await withTimeout(this.sql`select pg_terminate_backend(pid) from unnest(${list}::text::int[]) as pid`, this.timeoutMs, 'a terminate');
+    const deadline = Date.now() + this.timeoutMs;
+    for (;;) {
+      const [row] = await withTimeout(
+        this.sql<Array<{ n: number }>>`select count(*)::int as n from pg_stat_activity where pid = any(${list}::text::int[])`,
+        this.timeoutMs,
+        'a backend check',
+      );
+      if (row!.n === 0) break;
+      if (Date.now() > deadline) throw new Error(`backends ${pids.join(', ')} of replaced connections are still running`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    this.stalePids = [];
+  }
+
   /** Replace the engine by one restored from what is committed. */
   private async rebuild(): Promise<void> {
     const core = this.core!;
+    await this.endStaleBackends();
     const input = await loadShard(this.sql, this.owner, this.keepFinished);
     this.state = 'rebuilding';
     // from here on the turns are the new engine's: accept them (commands stay refused until up)

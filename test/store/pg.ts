@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -111,6 +111,36 @@ export class PrivatePostgres {
       if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`postgres did not start:\n${log}`);
       await new Promise((res) => setTimeout(res, 50));
     }
+  }
+
+  /**
+   * Stop the server and its backends with SIGSTOP: connections stay open and nothing answers, as
+   * when PostgreSQL hangs or the network drops packets. thaw() resumes them.
+   */
+  freeze(): void {
+    for (const pid of this.processes()) process.kill(pid, 'SIGSTOP');
+  }
+
+  thaw(): void {
+    for (const pid of this.processes()) process.kill(pid, 'SIGCONT');
+  }
+
+  /** The postmaster and its children, from /proc. */
+  private processes(): number[] {
+    const root = this.proc?.pid;
+    if (root === undefined || this.proc!.exitCode !== null) return [];
+    const out = [root];
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        if (ppid === root) out.push(Number(d));
+      } catch {
+        // exited meanwhile
+      }
+    }
+    return out;
   }
 
   /** Fast shutdown (open connections are cut, as in an outage). */

@@ -81,6 +81,50 @@ describe('PostgreSQL unavailable at run time', { skip }, () => {
   });
 });
 
+describe('PostgreSQL that stops answering (connection open, no replies)', { skip }, () => {
+  let pg: PrivatePostgres;
+  let url: string;
+  let server: RunningServer;
+  let c: LineClient;
+
+  before(async () => {
+    pg = await PrivatePostgres.create();
+    url = withDatabase(pg.url, 'postgres');
+    server = await durableServer(url, { SHARDS: '1', STORE_TIMEOUT_MS: '1000' });
+    c = await LineClient.connect(server.port);
+  });
+
+  after(async () => {
+    pg?.thaw();
+    c?.destroy();
+    await server?.stop();
+    await pg?.destroy();
+  });
+
+  test('a commit with no answer becomes Storage unavailable after STORE_TIMEOUT_MS, and the store resumes once PostgreSQL answers', { timeout: 60_000 }, async () => {
+    const kept = (await c.ok({ cmd: 'PUSH', queue: 'h', data: 'kept' })).id as number;
+    pg.freeze();
+    try {
+      const t0 = Date.now();
+      const refused = await c.send({ cmd: 'PUSH', queue: 'h', data: 'refused' });
+      assert.equal(refused.ok, false);
+      assert.match(refused.error!, /^Storage unavailable/);
+      assert.ok(Date.now() - t0 < 8000, `answered after ${Date.now() - t0} ms`);
+      assert.equal((await c.ok({ cmd: 'GETSTATE', id: kept })).state, 'waiting', 'reads are served meanwhile');
+      const again = await c.send({ cmd: 'PUSH', queue: 'h', data: 'refused too' });
+      assert.match(again.error!, /^Storage unavailable/);
+    } finally {
+      pg.thaw();
+    }
+    await waitFor(async () => (await c.send({ cmd: 'PUSH', queue: 'h', data: 'after' })).ok, 30_000, 'resumed after the hang');
+    const pulled = await c.ok({ cmd: 'PULLB', queue: 'h', count: 10, timeout: 0 });
+    const data = (pulled.jobs as Array<{ data: unknown }>).map((j) => j.data);
+    assert.equal(data[0], 'kept');
+    assert.ok(!data.includes('refused') && !data.includes('refused too'), `refused pushes came back: ${JSON.stringify(data)}`);
+    await consistent(c, url);
+  });
+});
+
 describe('PostgreSQL unreachable at start', () => {
   test('the server exits non-zero with a clear message instead of running in memory', async () => {
     const port = await freePort();
