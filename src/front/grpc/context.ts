@@ -24,6 +24,8 @@ export interface LiveCall {
 }
 
 const SHUTTING_DOWN: GrpcError = { code: status.UNAVAILABLE, details: 'Server shutting down' };
+/** as HTTP's 503: grpc-js cannot stop reading a connection's calls, so new ones are turned away */
+const BUSY: GrpcError = { code: status.UNAVAILABLE, details: 'Server busy: retry later' };
 
 /** The gRPC codec answers an error with its text. */
 export function errorText(bytes: Uint8Array): string {
@@ -110,6 +112,14 @@ export class GrpcContext {
     const header = metadata.get('authorization')[0];
     if (typeof header !== 'string' || header.length === 0) return statusOfError(errors.authRequired());
     return this.auth.checkBearer(header) ? null : statusOfError(errors.authInvalid());
+  }
+
+  /**
+   * authorize(), then back-pressure: while a shard's ring is full (TCP sockets are paused) a call
+   * that would add to it is refused, so what waits on the front for the rings stays bounded.
+   */
+  admit(metadata: Metadata): GrpcError | null {
+    return this.authorize(metadata) ?? (this.dispatcher.paused ? BUSY : null);
   }
 
   get shuttingDown(): GrpcError {

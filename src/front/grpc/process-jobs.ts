@@ -53,6 +53,7 @@ export class JobProcessor implements AnswerSink, LiveCall {
   /** plain successes of this turn, sent together (ids of the queue's shard) */
   private acks: number[] = [];
   private turnScheduled = false;
+  private readonly unwatch: () => void;
 
   constructor(
     private readonly ctx: GrpcContext,
@@ -64,6 +65,9 @@ export class JobProcessor implements AnswerSink, LiveCall {
     this.conn = ctx.dispatcher.allocConn(this);
     ctx.live.add(this);
     call.on('data', (msg: Buffer) => this.result(msg));
+    // a stream can be paused: its results wait in HTTP/2 flow control while the shard's ring is full
+    this.unwatch = ctx.dispatcher.onPause((paused) => (paused ? call.pause() : call.resume()));
+    if (ctx.dispatcher.paused) call.pause();
     call.on('end', () => this.end({ code: status.OK, details: 'OK' }));
     call.on('cancelled', () => this.end(null));
     call.on('error', () => this.end(null));
@@ -142,6 +146,7 @@ export class JobProcessor implements AnswerSink, LiveCall {
     // results received before the end are applied before the close fails back the rest
     this.flushAcks();
     this.closed = true;
+    this.unwatch();
     this.ctx.live.delete(this);
     this.ctx.dispatcher.connClosed(this.conn, [this.shard]);
     if (err === null || this.call.cancelled) return;

@@ -17,7 +17,7 @@ function answer(callback: sendUnaryData<Buffer>): (code: number, bytes: Buffer) 
  */
 function routed(ctx: GrpcContext, method: number, shardOf: (message: Buffer) => number): UnaryHandler {
   return (call, callback) => {
-    const denied = ctx.authorize(call.metadata);
+    const denied = ctx.admit(call.metadata);
     if (denied) return callback(denied);
     ctx.unary.ask(shardOf(call.request), method, call.request, answer(callback));
   };
@@ -38,7 +38,7 @@ export function byId(ctx: GrpcContext, method: number): UnaryHandler {
 /** AckBatch: ids may live on several shards; split them and answer the sum of what each acked. */
 export function ackBatch(ctx: GrpcContext): UnaryHandler {
   return (call, callback) => {
-    const denied = ctx.authorize(call.metadata);
+    const denied = ctx.admit(call.metadata);
     if (denied) return callback(denied);
     const ids = scanIds(call.request);
     // an invalid or oversized batch goes whole to one shard, which words the error
