@@ -1,6 +1,6 @@
 import { Kind } from '../ring/kinds.js';
 import type { Format } from '../protocol/result.js';
-import { ShardCore, type ShardOptions } from '../shard/core.js';
+import { EARLY_TURN_BYTES, ShardCore, type ShardOptions } from '../shard/core.js';
 import type { Outbox, ShardStore } from '../shard/outbox.js';
 import { openShardStore } from '../shard/store-hook.js';
 import type { ShardStoreConfig } from '../store/shard-store.js';
@@ -16,6 +16,8 @@ export class InlineLink implements ShardLink {
   readonly core: ShardCore;
   onDrain: (() => void) | null = null;
   private pending = false;
+  /** request bytes handed to the core since its turn began */
+  private turnBytes = 0;
 
   constructor(
     readonly index: number,
@@ -49,9 +51,11 @@ export class InlineLink implements ShardLink {
   add(kind: number, format: Format, conn: number, seq: number, payload: Uint8Array | string): void {
     this.pending = true;
     const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
+    this.turnBytes += bytes.length;
     switch (kind) {
       case Kind.REQUEST:
         this.core.request(conn, seq, format, bytes);
+        if (this.turnBytes >= EARLY_TURN_BYTES) this.flush();
         break;
       case Kind.CONN_CLOSED:
         this.core.connClosed(conn);
@@ -68,6 +72,7 @@ export class InlineLink implements ShardLink {
   flush(): boolean {
     if (this.pending) {
       this.pending = false;
+      this.turnBytes = 0;
       this.core.endTurn();
     }
     return true;

@@ -64,6 +64,14 @@ const MUTATING: ReadonlySet<string> = new Set([
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
+ * Request bytes after which a turn ends before the rest of what arrived with it is handled: the
+ * big request's answer leaves while the next ones are parsed, so a client pipelining batches
+ * encodes its next batch meanwhile instead of waiting for the answers of the whole read (client
+ * PUSHB ×1000 with 4 in flight: 0.97M → 1.15M jobs/s). Small requests still share a turn.
+ */
+export const EARLY_TURN_BYTES = 64 * 1024;
+
+/**
  * One shard: decodes the requests routed to it, runs them against its Engine, parks blocking pulls,
  * drives the engine's clock with a single timer, and hands answers, events and messages for other
  * shards to its Outbox once per turn. Transport-agnostic: the worker and inline adapters feed it.

@@ -5,7 +5,7 @@ import { Kind } from '../ring/kinds.js';
 import type { Format } from '../protocol/result.js';
 import type { ShardWorkerData } from '../front/worker-link.js';
 import { setLogLevel, type Level } from '../log.js';
-import { ShardCore } from './core.js';
+import { EARLY_TURN_BYTES, ShardCore } from './core.js';
 import type { Outbox, ShardStore } from './outbox.js';
 import { openShardStore } from './store-hook.js';
 
@@ -70,10 +70,18 @@ async function start(): Promise<void> {
 
   function onFrame(c: ShardCore, frame: Uint8Array): void {
     const r = reader.reset(frame);
+    let turnBytes = 0;
     while (r.next()) {
       switch (r.kind) {
         case Kind.REQUEST:
           c.request(r.conn, r.seq, r.format as Format, r.bytes.subarray(r.start, r.end));
+          // a big request ends the turn at once, so its answer is on its way while the rest of
+          // the frame is parsed (see InlineLink.add)
+          turnBytes += r.end - r.start;
+          if (turnBytes >= EARLY_TURN_BYTES) {
+            c.endTurn();
+            turnBytes = 0;
+          }
           break;
         case Kind.CONN_CLOSED:
           c.connClosed(r.conn);
