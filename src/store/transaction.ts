@@ -55,8 +55,9 @@ const UPSERT_SEQS =
  * Write one WriteSet in one transaction on `sql`, a single-connection pool used by nothing else
  * meanwhile (so statements may be pipelined outside the driver's begin(), which would cost a round
  * trip for BEGIN and one per statement). Round trips: BEGIN with the jobs COPY; the grouped
- * updates with the stage COPY when some updates are not grouped; everything else with COMMIT. Any failure (a statement's error, or
- * COMMIT answering ROLLBACK because the transaction had aborted) rejects.
+ * updates with the stage COPY when some updates are not grouped; everything else with COMMIT.
+ * Any failure (a statement's error, or COMMIT answering ROLLBACK because the transaction had
+ * aborted) rejects.
  */
 export async function writeTransaction(sql: Sql, ws: WriteSet, owner: Ownership, partitionOf: (queue: string) => number): Promise<void> {
   const sent: Array<Promise<unknown>> = [];
