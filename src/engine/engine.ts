@@ -44,8 +44,11 @@ export class Engine implements EngineApi {
 
   remoteParentsOf(jobs: readonly JobInput[]): number[] {
     let out: Set<number> | null = null;
-    for (const j of jobs) {
-      for (const id of j.dependsOn) {
+    // indexed loops: for…of made an iterator per job (this runs for every PUSHB job)
+    for (let i = 0; i < jobs.length; i++) {
+      const deps = jobs[i]!.dependsOn;
+      for (let k = 0; k < deps.length; k++) {
+        const id = deps[k]!;
         if (Number.isSafeInteger(id) && id > 0 && !this.c.isLocalId(id)) (out ??= new Set()).add(id);
       }
     }

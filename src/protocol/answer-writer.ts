@@ -36,6 +36,23 @@ export class AnswerWriter {
     return this;
   }
 
+  /** A non-negative safe integer in decimal, without making its string. */
+  uint(n: number): this {
+    if (this.pos + 16 > this.buf.length) this.grow(16);
+    let digits = 1;
+    for (let x = n; x >= 10; x = Math.floor(x / 10)) digits++;
+    const buf = this.buf;
+    let p = (this.pos += digits);
+    let x = n;
+    while (x >= 10) {
+      const q = Math.floor(x / 10);
+      buf[--p] = 0x30 + (x - q * 10);
+      x = q;
+    }
+    buf[--p] = 0x30 + x;
+    return this;
+  }
+
   /** The bytes written since begin(), in a buffer of their own. */
   finish(): Buffer {
     const out = Buffer.allocUnsafe(this.pos);

@@ -15,12 +15,14 @@ function reqIdJson(reqId: string | number): string {
   return typeof reqId === 'number' ? String(reqId) : JSON.stringify(reqId);
 }
 
-function idsOf(jobs: readonly { id: number }[]): string {
-  const n = jobs.length;
-  if (n === 0) return '[]';
-  let s = '[' + jobs[0]!.id;
-  for (let i = 1; i < n; i++) s += ',' + jobs[i]!.id;
-  return s + ']';
+/** `[id,…]` straight into the answer (a string per id and a rope of them cost ~95 B per job). */
+function writeIds(w: AnswerWriter, jobs: readonly { id: number }[]): void {
+  w.byte(0x5b);
+  for (let i = 0; i < jobs.length; i++) {
+    if (i > 0) w.byte(0x2c);
+    w.uint(jobs[i]!.id);
+  }
+  w.byte(0x5d);
 }
 
 /** The members after `ok`/`reqId`, each led by a comma; '' for a bare `{"ok":true}`. */
@@ -32,7 +34,9 @@ function members(w: AnswerWriter, request: Request, result: Result): string {
         if (job === undefined) throw errors.internal('PUSH produced no job');
         return ',"id":' + job.id;
       }
-      return ',"ids":' + idsOf(result.jobs);
+      w.text(',"ids":');
+      writeIds(w, result.jobs);
+      return '';
     case 'jobs':
       if (request.cmd === 'PULL') {
         const job = result.jobs[0];

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { unpack } from 'msgpackr';
+import { AnswerWriter } from '../../src/protocol/answer-writer.js';
 import { decodeInternalAnswer, encodeAnswer, encodeError, httpStatusOf } from '../../src/protocol/encode.js';
 import { errors, FlashqError } from '../../src/protocol/errors.js';
 import type { Request } from '../../src/protocol/request.js';
@@ -336,5 +337,21 @@ describe('encodeAnswer(Internal): the Result itself for the front’s merges', (
       () => decodeInternalAnswer(bytes),
       (e: unknown) => e instanceof FlashqError && e.code === errors.tooManyQueues(1).code && e.message === 'Too many queues (max 10000)',
     );
+  });
+});
+
+describe('AnswerWriter.uint', () => {
+  it('writes non-negative safe integers in decimal, as String() does', () => {
+    const values = [0, 7, 9, 10, 99, 100, 257, 65_536, 2 ** 31, 2 ** 32 + 1, 1_234_567_890_123, Number.MAX_SAFE_INTEGER];
+    const w = new AnswerWriter().begin();
+    values.forEach((v, i) => (i === 0 ? w : w.byte(0x2c)).uint(v));
+    assert.equal(w.finish().toString(), values.map(String).join(','));
+  });
+
+  it('grows the scratch when the ids outrun it', () => {
+    const ids = Array.from({ length: 20_000 }, (_, i) => 9_007_199_254_000 + i);
+    const w = new AnswerWriter().begin();
+    for (const id of ids) w.uint(id).byte(0x20);
+    assert.equal(w.finish().toString(), ids.map((id) => `${id} `).join(''));
   });
 });
