@@ -5,7 +5,24 @@ import { DelayHeap } from './delay-heap.js';
 import { Dependencies } from './dependencies.js';
 import { EffectLog } from './effects.js';
 import { JobTable } from './job-table.js';
-import { ACTIVE, CHILDREN, COMPLETED, DELAYED, FAILED, GONE, type Job, OptsCache, WAITING, extraOf, idOf, keyOf, setRun, setStamp } from './job.js';
+import {
+  ACTIVE,
+  CHILDREN,
+  COMPLETED,
+  DELAYED,
+  FAILED,
+  GONE,
+  type Job,
+  OptsCache,
+  WAITING,
+  extraOf,
+  idOf,
+  jobText,
+  keyOf,
+  ownText,
+  setRun,
+  setStamp,
+} from './job.js';
 import { Queue } from './queue.js';
 import { Retention } from './retention.js';
 import type { EngineOptions } from './api.js';
@@ -136,6 +153,7 @@ export class Core {
     job.st = DELAYED;
     setRun(job, runAt - job.created);
     if (this.persist) this.changes.retime(job);
+    ownText(job);
     this.delays.push(runAt, job);
     job.q.delayed++;
     this.stats.delayed++;
@@ -210,7 +228,7 @@ export class Core {
     this.stats.processing++;
     if (job.opts.timeout > 0) this.timeouts.push(now + job.opts.timeout, job);
     if (this.persist) this.changes.update(job);
-    if (this.fx.eventsOn) this.fx.event('job.started', q, idOf(job), now, job.data, null, null);
+    if (this.fx.eventsOn) this.fx.event('job.started', q, idOf(job), now, jobText(job), null, null);
   }
 
   complete(job: Job, result: string | null, now: number): void {
@@ -264,6 +282,7 @@ export class Core {
     job.st = FAILED;
     setStamp(job, now - job.created);
     extraOf(job).error = error;
+    ownText(job); // the DLQ may keep it long after its batch is gone
     q.dlq.add(job);
     this.stats.dlq++;
     this.counters.totalFailed++;

@@ -20,5 +20,8 @@ export function defaultJobInput(data: string, priority = 0): JobInput {
     dependsOn: NO_IDS,
     tags: NO_TAGS,
     lifo: false,
+    block: null,
+    ds: 0,
+    de: 0,
   };
 }

@@ -1,7 +1,8 @@
 import { errors } from '../protocol/errors.js';
 import type { Core } from './core.js';
 import { statusOf } from './dependencies.js';
-import { type Job, JobRef, extraOf, idOf, newJob } from './job.js';
+import { type Job, JobRef, extraOf, idOf, jobText, newJob } from './job.js';
+import { latin1Text } from '../protocol/bytes.js';
 import { validateQueueName } from './names.js';
 import type { Queue } from './queue.js';
 import type { JobInput, JobView, ParentStatus } from './types.js';
@@ -69,6 +70,11 @@ function validateBatch(c: Core, q: Queue | undefined, jobs: JobInput[], remote: 
   return parents;
 }
 
+/** The payload text of an input (decoded as a span of its request, or a string). */
+export function inputText(j: JobInput): string {
+  return j.block != null ? latin1Text(j.block, j.ds!, j.de!) : j.data;
+}
+
 /** Create one (validated) job in queue `q` and put it where it belongs. */
 export function insertJob(c: Core, q: Queue, j: JobInput, now: number, parents: Parents): Job {
   const p = q.partition;
@@ -82,13 +88,16 @@ export function insertJob(c: Core, q: Queue, j: JobInput, now: number, parents: 
     j.timeout > 0 ? j.timeout : 0,
   );
   const delay = j.delay > 0 ? j.delay : 0;
-  const job = newJob(seq, q, j.data, o, now, delay, 0);
+  const block = j.block;
+  // a job that starts delayed or waiting on parents may outlive its batch: it gets its own text
+  const span = block != null && delay === 0 && j.dependsOn.length === 0;
+  const job = span ? newJob(seq, q, block, j.ds!, j.de!, o, now, 0, 0) : newJob(seq, q, inputText(j), 0, 0, o, now, delay, 0);
   c.tables[p]!.set(seq, job);
   q.jobs++;
   c.counters.totalPushed++;
   if (o.ttl > 0) c.expiries.push(now + o.ttl, job);
   if (c.persist) c.changes.insert(job);
-  if (c.fx.eventsOn) c.fx.event('job.pushed', q, idOf(job), now, j.data, null, null);
+  if (c.fx.eventsOn) c.fx.event('job.pushed', q, idOf(job), now, jobText(job), null, null);
   const deps = j.dependsOn;
   if (j.uniqueKey != null || j.tags.length > 0 || deps.length > 0) {
     const x = extraOf(job);

@@ -12,6 +12,14 @@ export type JobState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed'
 /** A validated job to push. `data` is the JSON text of the payload (never re-parsed by the engine). */
 export interface JobInput {
   data: string;
+  /**
+   * Set by the decoder for the plain ASCII payloads of a batch (then `data` is ''): the payload is
+   * block[ds, de), bytes of the request copied once per request. The engine keeps such a job's
+   * payload as that span, not as a string of its own (see job.ts).
+   */
+  block?: Buffer | null;
+  ds?: number;
+  de?: number;
   priority: number;
   /** ms before the job becomes ready; 0 = ready now. */
   delay: number;

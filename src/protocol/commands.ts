@@ -37,6 +37,11 @@ export interface DecodeOptions {
   maxBatch: number;
   /** largest job data / ack result, in bytes of its JSON text (default PAYLOAD_LIMIT) */
   payloadLimit?: number;
+  /**
+   * Batch jobs may carry their payload as a span of the request's bytes (JobInput.block) rather
+   * than a string: for the engine, whose jobs keep it so. Other readers want strings.
+   */
+  payloadSpans?: boolean;
 }
 
 export const DEFAULT_MAX_BATCH = 1000;
@@ -64,8 +69,12 @@ export function jobInput(o: unknown, index: number, payload: PayloadSource, opts
   const data = o.data;
   if (data === undefined) throw missingField('data', index);
   const maxAttempts = optInt(o.max_attempts, 'max_attempts', index, 0, UINT32_MAX, 1);
+  const block = opts.payloadSpans === true && payload.block !== undefined ? payload.block(index) : null;
   return {
-    data: payload.text(data, 'data', index),
+    data: block === null ? payload.text(data, 'data', index) : '',
+    block,
+    ds: block === null ? 0 : payload.blockStart!,
+    de: block === null ? 0 : payload.blockEnd!,
     priority: optInt(o.priority, 'priority', index, INT32_MIN, INT32_MAX, 0),
     delay: optInt(o.delay, 'delay', index, 0, MAX_SAFE, 0),
     ttl: optInt(o.ttl, 'ttl', index, 0, MAX_SAFE, 0),

@@ -16,6 +16,14 @@ export interface PayloadSource {
   text(value: unknown, key: string, index: number): string;
   /** JSON text of the whole payload object (an incoming webhook's body is the job's data). */
   rootText(value: unknown): string;
+  /**
+   * The index-th job's `data` as a span instead of a string, when the source can give one (plain
+   * ASCII JSON): the request's bytes, copied once per request, with the span in blockStart and
+   * blockEnd; null otherwise (then use text()).
+   */
+  block?(index: number): Buffer | null;
+  readonly blockStart?: number;
+  readonly blockEnd?: number;
 }
 
 function tooLarge(bytes: number, limit: number, key: string, index: number): FlashqError {
@@ -82,6 +90,10 @@ export class RawJsonSource implements PayloadSource {
   private topStart = -1;
   private topEnd = -1;
   private topAscii = false;
+  /** this request's bytes [objStart, objEnd), copied on first block() */
+  private copy: Buffer | null = null;
+  blockStart = 0;
+  blockEnd = 0;
   /** per job: data start, data end, flags (NEWLINE, ASCII); start -1 = use the fallback */
   private spans = new Int32Array(3 * 1024);
   private count = 0;
@@ -102,6 +114,7 @@ export class RawJsonSource implements PayloadSource {
     this.jobsIsRoot = jobsIsRoot;
     this.located = false;
     this.topStart = this.topEnd = -1;
+    this.copy = null;
     return this;
   }
 
@@ -139,6 +152,26 @@ export class RawJsonSource implements PayloadSource {
     if (index >= this.count) return this.fallback.text(value, key, index);
     const at = 3 * index;
     return this.slice(this.spans[at]!, this.spans[at + 1]!, this.spans[at + 2]!, value, key, index);
+  }
+
+  block(index: number): Buffer | null {
+    if (index < 0) return null;
+    if (!this.located) this.locate();
+    if (index >= this.count) return null;
+    const at = 3 * index;
+    const s = this.spans[at]!;
+    const e = this.spans[at + 1]!;
+    if (s < 0 || e < s || this.spans[at + 2] !== ASCII) return null;
+    if (e - s > this.limit) throw tooLarge(e - s, this.limit, 'data', index);
+    let copy = this.copy;
+    if (copy === null) {
+      // its own exact-size memory: the request's bytes may be a ring's (reused) or a pooled slab
+      copy = this.copy = Buffer.allocUnsafeSlow(this.objEnd - this.objStart);
+      this.buf.copy(copy, 0, this.objStart, this.objEnd);
+    }
+    this.blockStart = s - this.objStart;
+    this.blockEnd = e - this.objStart;
+    return copy;
   }
 
   rootText(value: unknown): string {

@@ -2,6 +2,7 @@ import { Engine } from '../engine/engine.js';
 import { partitionOf, partitionOfId } from '../engine/partition.js';
 import type { RestoreInput } from '../engine/api.js';
 import type { EngineEvent, JobInput, ParentStatus } from '../engine/types.js';
+import type { DecodeOptions } from '../protocol/commands.js';
 import { decodeRequest } from '../protocol/decode.js';
 import { encodeAnswer, encodeError } from '../protocol/encode.js';
 import { ErrorCode, FlashqError, errors } from '../protocol/errors.js';
@@ -93,12 +94,16 @@ export class ShardCore {
   private commitTail: Promise<void> = Promise.resolve();
   private closed = false;
 
+  /** batch payloads stay spans of their request (JobInput.block): the engine keeps them so */
+  private readonly decodeOptions: DecodeOptions;
+
   constructor(
     private readonly opts: ShardOptions,
     private readonly out: Outbox,
     private readonly store: ShardStore | null = null,
     private readonly clock: () => number = Date.now,
   ) {
+    this.decodeOptions = { maxBatch: opts.maxBatch, payloadSpans: true };
     this.engine = this.newEngine();
   }
 
@@ -149,7 +154,7 @@ export class ShardCore {
     let reqId: string | number | null = null;
     let request: Request;
     try {
-      const decoded = decodeRequest(format, bytes, { maxBatch: this.opts.maxBatch });
+      const decoded = decodeRequest(format, bytes, this.decodeOptions);
       request = decoded.request;
       reqId = decoded.reqId;
     } catch (e) {

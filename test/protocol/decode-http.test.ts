@@ -16,6 +16,9 @@ const DEFAULT_JOB = {
   dependsOn: [],
   tags: [],
   lifo: false,
+  block: null,
+  ds: 0,
+  de: 0,
 };
 
 /** The wrapper as the HTTP front writes it: routing members first, the raw body last. */

@@ -17,6 +17,9 @@ const DEFAULT_JOB = {
   dependsOn: [],
   tags: [],
   lifo: false,
+  block: null,
+  ds: 0,
+  de: 0,
 };
 
 /** Decode the same command from a JSON line and from a MessagePack map; both must agree. */
@@ -89,6 +92,9 @@ describe('decodeRequest: every command, JSON and MessagePack alike', () => {
         dependsOn: [1, 2],
         tags: ['email'],
         lifo: true,
+        block: null,
+        ds: 0,
+        de: 0,
       },
     });
   });

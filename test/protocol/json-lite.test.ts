@@ -235,3 +235,33 @@ describe('json-lite payload text and keys', () => {
     assert.deepEqual([d.jobs[0]!.data, d.jobs[0]!.priority, d.jobs[0]!.lifo], ['1', 0, true]);
   });
 });
+
+describe('payload spans (DecodeOptions.payloadSpans)', () => {
+  const spans = { ...DEFAULT_DECODE_OPTIONS, payloadSpans: true };
+  const text = (j: { data: string; block?: Buffer | null; ds?: number; de?: number }) =>
+    j.block ? j.block.toString('latin1', j.ds, j.de) : j.data;
+
+  it('gives ASCII batch payloads as spans of one private copy of the request, the others as strings', () => {
+    const line = Buffer.from('{"cmd":"PUSHB","queue":"q","jobs":[{"data":{"a":"x"}},{"data":"é"},{"data":[1, 2]}]}');
+    const d = decodeJson(line, spans, true).request;
+    assert.ok(d.cmd === 'PUSHB');
+    const [a, b, c] = d.jobs;
+    assert.ok(a!.block && c!.block && a!.block === c!.block, 'one block for the request');
+    assert.equal(b!.block, null);
+    assert.deepEqual([a!.data, b!.data, c!.data], ['', '"é"', '']);
+    assert.deepEqual(d.jobs.map(text), ['{"a":"x"}', '"é"', '[1, 2]']);
+    line.fill(0x20); // the request's bytes are reused (a ring, a socket buffer): the payloads are not
+    assert.deepEqual(d.jobs.map(text), ['{"a":"x"}', '"é"', '[1, 2]']);
+  });
+
+  it('keeps single PUSH payloads and the fallback path as strings, and the payload limit on spans', () => {
+    const one = decodeJson(Buffer.from('{"cmd":"PUSH","queue":"q","data":{"a":1}}'), spans, true).request;
+    assert.ok(one.cmd === 'PUSH');
+    assert.deepEqual([one.job.data, one.job.block], ['{"a":1}', null]);
+    const pretty = decodeJson(Buffer.from('{"cmd":"PUSHB","queue":"q","jobs":[{"data":{"a":\n1}}]}'), spans, true).request;
+    assert.ok(pretty.cmd === 'PUSHB');
+    assert.deepEqual([pretty.jobs[0]!.data, pretty.jobs[0]!.block], ['{"a":1}', null]);
+    const big = Buffer.from(JSON.stringify({ cmd: 'PUSHB', queue: 'q', jobs: [{ data: 'x'.repeat(2000) }] }));
+    assert.throws(() => decodeJson(big, { ...spans, payloadLimit: 1000 }, true), /Payload too large/);
+  });
+});
