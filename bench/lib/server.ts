@@ -45,7 +45,22 @@ export interface StartOptions {
   timeoutMs?: number;
 }
 
+/**
+ * A server on free ports. A port found free can be taken (by an outgoing connection's ephemeral
+ * port, on a busy machine) before the server binds it: such a start is tried again on new ports.
+ */
 export async function startFlashq(env: ServerEnv = {}, opts: StartOptions = {}): Promise<FlashqServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(env, opts);
+    } catch (e) {
+      const raced = e instanceof Error && /EADDRINUSE|cannot listen/.test(e.message) && !(env.PORT && env.HTTP_PORT && env.GRPC_PORT);
+      if (!raced || attempt >= 3) throw e;
+    }
+  }
+}
+
+async function startOnce(env: ServerEnv, opts: StartOptions): Promise<FlashqServer> {
   const timeoutMs = opts.timeoutMs ?? 20_000;
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const httpPort = env.HTTP_PORT ? Number(env.HTTP_PORT) : await freePort();
