@@ -1,7 +1,13 @@
+import type { Changes } from '../../src/engine/types.js';
 import { startServer, waitFor, type RunningServer } from '../helpers/server.js';
 import { partitionOf } from '../../src/engine/partition.js';
 import { LineClient } from './line-client.js';
 import { query } from './pg.js';
+
+/** Changes of one turn: what a test sets, nothing else. */
+export function changes(c: Partial<Changes>): Changes {
+  return { inserted: [], updated: [], deleted: [], retimed: [], queues: [], cronsUpserted: [], cronsDeleted: [], seqs: [], ...c };
+}
 
 export interface JobRow {
   id: number;

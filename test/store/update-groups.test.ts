@@ -7,39 +7,11 @@ import { writeTransaction } from '../../src/store/transaction.js';
 import { MIN_GROUP, UpdateGrouper, nullableTextArray } from '../../src/store/update-groups.js';
 import { buildWriteSet } from '../../src/store/write-set.js';
 import { NO_PG, freshDatabase } from './pg.js';
-import { jobRow } from './helpers.js';
+import { changes, jobRow } from './helpers.js';
+import { jobView } from '../protocol/helpers.js';
 
 function view(id: number, extra: Partial<JobView> = {}): JobView {
-  return {
-    id,
-    queue: 'q',
-    data: `{"n":${id}}`,
-    priority: 0,
-    createdAt: 1000 + id,
-    runAt: 2000 + id,
-    startedAt: 0,
-    attempts: 0,
-    maxAttempts: 3,
-    backoff: 1000,
-    ttl: 0,
-    timeout: 0,
-    uniqueKey: null,
-    dependsOn: [],
-    progress: 0,
-    progressMsg: null,
-    tags: [],
-    lifo: false,
-    state: 'waiting',
-    result: null,
-    error: null,
-    finishedAt: 0,
-    owner: 0,
-    ...extra,
-  };
-}
-
-function changes(c: Partial<Changes>): Changes {
-  return { inserted: [], updated: [], deleted: [], retimed: [], queues: [], cronsUpserted: [], cronsDeleted: [], seqs: [], ...c };
+  return jobView({ id, queue: 'q', data: `{"n":${id}}`, priority: 0, createdAt: 1000 + id, runAt: 2000 + id, ...extra });
 }
 
 const ids = (from: number, n: number) => Array.from({ length: n }, (_, i) => (from + i) * 256);

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyText, copyTextOrNull, textArray } from '../../src/store/copy-text.js';
 import { buildWriteSet, isEmptyChanges } from '../../src/store/write-set.js';
-import type { Changes, JobView } from '../../src/engine/types.js';
+import type { JobView } from '../../src/engine/types.js';
+import { changes } from './helpers.js';
 
 function view(id: number, state: JobView['state'], extra: Partial<JobView> = {}): JobView {
   return {
@@ -33,9 +34,6 @@ function view(id: number, state: JobView['state'], extra: Partial<JobView> = {})
   };
 }
 
-function changes(c: Partial<Changes>): Changes {
-  return { inserted: [], updated: [], deleted: [], retimed: [], queues: [], cronsUpserted: [], cronsDeleted: [], seqs: [], ...c };
-}
 
 test('COPY text escapes backslash, tab, newline and carriage return, and writes NULL as \\N', () => {
   assert.equal(copyText('{"a":"x"}'), '{"a":"x"}');
