@@ -89,7 +89,8 @@ export class JobExtra {
 
 /**
  * One job: fourteen fields, all small integers or pointers except `created`, so a waiting job
- * costs ~150 bytes of heap (plus its payload's bytes, in its request's block or its own string). Times other than `created` are offsets from it (they stay Smis).
+ * costs ~170 bytes of heap, plus its payload's bytes (in its request's block or its own string).
+ * Times other than `created` are offsets from it (they stay Smis).
  * Created by `newJob` from one object literal: V8 tracks that allocation site and, seeing that
  * jobs outlive young-generation collections, allocates them directly in the old generation
  * (a class instance would be copied twice by the scavenger first).
