@@ -4,22 +4,8 @@ import { DecodeError, decodeRequest } from '../../src/protocol/decode.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import type { Request } from '../../src/protocol/request.js';
 import { Format } from '../../src/protocol/result.js';
+import { DEFAULT_JOB } from './helpers.js';
 
-const DEFAULT_JOB = {
-  priority: 0,
-  delay: 0,
-  ttl: 0,
-  timeout: 0,
-  maxAttempts: 1,
-  backoff: 1000,
-  uniqueKey: null,
-  dependsOn: [],
-  tags: [],
-  lifo: false,
-  block: null,
-  ds: 0,
-  de: 0,
-};
 
 /** The wrapper as the HTTP front writes it: routing members first, the raw body last. */
 function wrap(head: Record<string, unknown>, rawBody?: string): Buffer {

@@ -5,22 +5,8 @@ import { DecodeError, decodeRequest, type DecodeOptions } from '../../src/protoc
 import { ErrorCode } from '../../src/protocol/errors.js';
 import type { Request } from '../../src/protocol/request.js';
 import { Format } from '../../src/protocol/result.js';
+import { DEFAULT_JOB } from './helpers.js';
 
-const DEFAULT_JOB = {
-  priority: 0,
-  delay: 0,
-  ttl: 0,
-  timeout: 0,
-  maxAttempts: 1,
-  backoff: 1000,
-  uniqueKey: null,
-  dependsOn: [],
-  tags: [],
-  lifo: false,
-  block: null,
-  ds: 0,
-  de: 0,
-};
 
 /** Decode the same command from a JSON line and from a MessagePack map; both must agree. */
 function both(o: Record<string, unknown>, opts?: DecodeOptions): Request {

@@ -1,5 +1,22 @@
 import type { CronView, JobView, QueueInfo } from '../../src/engine/types.js';
 
+/** A decoded job's options when the request sets none (its `data` aside). */
+export const DEFAULT_JOB = {
+  priority: 0,
+  delay: 0,
+  ttl: 0,
+  timeout: 0,
+  maxAttempts: 1,
+  backoff: 1000,
+  uniqueKey: null,
+  dependsOn: [],
+  tags: [],
+  lifo: false,
+  block: null,
+  ds: 0,
+  de: 0,
+};
+
 /** A job view with every field set; override what a test is about. */
 export function jobView(over: Partial<JobView> = {}): JobView {
   return {
