@@ -71,7 +71,7 @@ function validateBatch(c: Core, q: Queue | undefined, jobs: JobInput[], remote: 
 }
 
 /** The payload text of an input (decoded as a span of its request, or a string). */
-export function inputText(j: JobInput): string {
+function inputText(j: JobInput): string {
   return j.block != null ? latin1Text(j.block, j.ds!, j.de!) : j.data;
 }
 

@@ -63,7 +63,7 @@ export class PgShardStore implements ShardStore {
     this.url = cfg.url;
     this.name = `flashq-ts shard ${opts.index}`;
     this.timeoutMs = cfg.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.sql = connect(cfg.url, { max: 1, name: this.name, connectTimeout: Math.max(1, Math.ceil(this.timeoutMs / 1000)) });
+    this.sql = this.connection();
     this.writer = new GroupCommit({
       mode: cfg.persist,
       timeoutMs: this.timeoutMs,
@@ -123,12 +123,17 @@ export class PgShardStore implements ShardStore {
     this.goDown(err);
   }
 
+  /** The shard's connection; connecting may take as long as a statement. */
+  private connection(): Sql {
+    return connect(this.url, { max: 1, name: this.name, connectTimeout: Math.max(1, Math.ceil(this.timeoutMs / 1000)) });
+  }
+
   /** Drop a connection PostgreSQL stopped answering on; statements pending on it fail. */
   private replaceConnection(): void {
     const old = this.sql;
     if (this.backendPid !== 0) this.stalePids.push(this.backendPid);
     this.backendPid = 0;
-    this.sql = connect(this.url, { max: 1, name: this.name, connectTimeout: Math.max(1, Math.ceil(this.timeoutMs / 1000)) });
+    this.sql = this.connection();
     void old.end({ timeout: 0 }).catch(() => {});
   }
 

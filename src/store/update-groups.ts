@@ -15,7 +15,6 @@ export interface UpdateGroup {
   attempts: number;
   progress: number;
   finishedAt: number;
-  count: number;
   /** bigint[] literal */
   ids: string;
   /** text[] literal of the results in the order of `ids`, or null when no job of the group has one */
@@ -65,7 +64,6 @@ export class UpdateGrouper {
         attempts: first.attempts,
         progress: first.progress,
         finishedAt: first.finishedAt,
-        count: views.length,
         ids: ids + '}',
         results: anyResult ? nullableTextArray(views.map((v) => v.result)) : null,
       });
