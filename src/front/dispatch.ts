@@ -21,6 +21,8 @@ export class Dispatcher implements ShardOutput {
   private flushScheduled = false;
   private nextConn = 1;
   private blockedLinks = 0;
+  /** per shard: its ring was full and its onDrain has not come yet */
+  private blocked: boolean[] = [];
   private readonly pauseListeners = new Set<(paused: boolean) => void>();
   links: ShardLink[] = [];
   onEvents: ((json: string) => void) | null = null;
@@ -32,12 +34,16 @@ export class Dispatcher implements ShardOutput {
 
   attach(links: ShardLink[]): void {
     this.links = links;
-    for (const link of links) {
+    this.blocked = links.map(() => false);
+    this.blockedLinks = 0;
+    links.forEach((link, s) => {
       link.onDrain = () => {
+        if (!this.blocked[s]) return;
+        this.blocked[s] = false;
         this.blockedLinks--;
         if (this.blockedLinks === 0) for (const l of this.pauseListeners) l(false);
       };
-    }
+    });
   }
 
   get paused(): boolean {
@@ -89,7 +95,9 @@ export class Dispatcher implements ShardOutput {
     for (let s = 0; s < this.dirtyLinks.length; s++) {
       if (!this.dirtyLinks[s]) continue;
       this.dirtyLinks[s] = false;
-      if (!this.links[s]!.flush()) {
+      // a link stays blocked until its one onDrain, however many flushes found it full meanwhile
+      if (!this.links[s]!.flush() && !this.blocked[s]) {
+        this.blocked[s] = true;
         if (this.blockedLinks === 0) for (const l of this.pauseListeners) l(true);
         this.blockedLinks++;
       }
