@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { createSecureContext } from 'node:tls';
 
 /**
  * The server's configuration: read once from the environment at start, validated, passed down.
@@ -27,6 +29,25 @@ export interface Config {
   nodeId: string;
   nodeHost: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** TLS on the TCP, HTTP/WebSocket/SSE and gRPC ports; null serves plaintext */
+  tls: TlsConfig | null;
+  /** client connections open at once, over every listener */
+  maxConnections: number;
+  /** ms a connection may stay silent in the middle of a request (part of a line, frame or HTTP body) */
+  idleTimeoutMs: number;
+  /** failed AUTH commands on one TCP connection before it is closed */
+  maxAuthFailures: number;
+}
+
+/** TLS material, read and checked at start (a key that does not match its certificate is refused). */
+export interface TlsConfig {
+  certFile: string;
+  keyFile: string;
+  /** when set, clients must present a certificate signed by this CA */
+  caFile: string | null;
+  cert: Buffer;
+  key: Buffer;
+  ca: Buffer | null;
 }
 
 export class ConfigError extends Error {}
@@ -56,6 +77,36 @@ function bool(env: NodeJS.ProcessEnv, name: string): boolean {
  */
 export function defaultShards(cores = availableParallelism()): number {
   return cores <= 2 ? 0 : Math.min(8, cores - 1);
+}
+
+function readTlsFile(name: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new ConfigError(`${name} ${JSON.stringify(path)} cannot be read: ${(e as Error).message}`);
+  }
+}
+
+function tlsConfig(env: NodeJS.ProcessEnv): TlsConfig | null {
+  const certFile = env.TLS_CERT_FILE || null;
+  const keyFile = env.TLS_KEY_FILE || null;
+  const caFile = env.TLS_CA_FILE || null;
+  if (certFile === null && keyFile === null) {
+    if (caFile !== null) throw new ConfigError('TLS_CA_FILE requires TLS_CERT_FILE and TLS_KEY_FILE');
+    return null;
+  }
+  if (certFile === null) throw new ConfigError('TLS_KEY_FILE is set but TLS_CERT_FILE is not: both are needed for TLS');
+  if (keyFile === null) throw new ConfigError('TLS_CERT_FILE is set but TLS_KEY_FILE is not: both are needed for TLS');
+  const cert = readTlsFile('TLS_CERT_FILE', certFile);
+  const key = readTlsFile('TLS_KEY_FILE', keyFile);
+  const ca = caFile === null ? null : readTlsFile('TLS_CA_FILE', caFile);
+  try {
+    // the same check the listeners' TLS would fail on later, with a less helpful message
+    createSecureContext({ cert, key, ...(ca ? { ca } : {}) });
+  } catch (e) {
+    throw new ConfigError(`TLS_CERT_FILE/TLS_KEY_FILE${ca ? '/TLS_CA_FILE' : ''} are not a usable certificate and key: ${(e as Error).message}`);
+  }
+  return { certFile, keyFile, caFile, cert, key, ca };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = []): Config {
@@ -94,5 +145,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     nodeId,
     nodeHost: merged.NODE_HOST && merged.NODE_HOST.length > 0 ? merged.NODE_HOST : '127.0.0.1',
     logLevel: logLevel as Config['logLevel'],
+    tls: tlsConfig(merged),
+    maxConnections: int(merged, 'MAX_CONNECTIONS', 10_000, 1, 10_000_000),
+    idleTimeoutMs: int(merged, 'IDLE_TIMEOUT_MS', 30_000, 50, 3_600_000),
+    maxAuthFailures: int(merged, 'MAX_AUTH_FAILURES', 5, 1, 1_000_000),
   };
 }

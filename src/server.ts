@@ -5,6 +5,7 @@ import { Auth } from './front/auth.js';
 import { Dispatcher } from './front/dispatch.js';
 import { Fanout } from './front/fanout.js';
 import { InlineLink } from './front/inline-link.js';
+import { ConnectionLimit } from './front/limits.js';
 import { RequestRouter } from './front/request-router.js';
 import { Router } from './front/router.js';
 import type { ShardLink } from './front/shard-link.js';
@@ -37,6 +38,8 @@ export class Server {
   dispatcher!: Dispatcher;
   router!: Router;
   fanout!: Fanout;
+  /** MAX_CONNECTIONS, counted over every listener */
+  limit!: ConnectionLimit;
   readonly history = new MetricsHistory();
   private tcp: TcpFront | null = null;
   private http: HttpFront | null = null;
@@ -95,7 +98,9 @@ export class Server {
     this.fanout = new Fanout(this.dispatcher);
     this.fanout.rates = this.history;
     const requests = new RequestRouter(this.dispatcher, this.router, this.fanout, this.auth, c.maxBatch);
-    this.tcp = new TcpFront(requests, this.dispatcher, this.auth);
+    this.limit = new ConnectionLimit(c.maxConnections);
+    const limits = { limit: this.limit, idleTimeoutMs: c.idleTimeoutMs, maxAuthFailures: c.maxAuthFailures };
+    this.tcp = new TcpFront(requests, this.dispatcher, this.auth, limits, c.tls);
     if (c.port > 0) this.tcpPort = await this.tcp.listen(c.port, c.host);
     if (c.unixSocket) await this.tcp.listenUnix(c.unixSocket);
     if (c.httpPort > 0) this.http = await HttpFront.start(this);
@@ -109,6 +114,7 @@ export class Server {
       http: c.httpPort > 0 ? c.httpPort : null,
       grpc: c.grpcPort > 0 ? c.grpcPort : null,
       unix: c.unixSocket,
+      tls: c.tls !== null ? (c.tls.ca !== null ? 'client certificates required' : 'on') : 'off',
       shards: c.shards,
       persistence: store ? c.persist : 'memory',
       version: VERSION,

@@ -7,7 +7,8 @@
  * the reconnect, and AUTH is sent again first when a token is known.
  */
 import { EventEmitter } from 'node:events';
-import { createConnection, type Socket } from 'node:net';
+import { createConnection, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions as TlsOptions } from 'node:tls';
 import { FlashqClientError, FlashqConnectionError } from './errors.js';
 import { createDecoder, type Decoder, type Framing } from './framing.js';
 import { Pipeline } from './pipeline.js';
@@ -22,6 +23,12 @@ export interface ConnectionOptions {
   path?: string;
   /** default 'json' */
   framing?: Framing;
+  /**
+   * TLS to a server started with TLS_CERT_FILE: `true` verifies its certificate against the
+   * system's CAs; an object is handed to tls.connect (`ca` for a private CA, `cert`/`key` for a
+   * client certificate, `servername`). Default off. Not used with `path`.
+   */
+  tls?: boolean | TlsOptions;
   /** tag each request with a `reqId` and match answers by it instead of by order; default false */
   reqIds?: boolean;
   /** requests written and not yet answered; more wait locally; default 10,000 */
@@ -55,7 +62,7 @@ export interface RequestOptions {
 
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closing' | 'closed';
 
-type Settings = Required<Omit<ConnectionOptions, 'path' | 'token'>> & { path?: string };
+type Settings = Required<Omit<ConnectionOptions, 'path' | 'token' | 'tls'>> & { path?: string; tls: TlsOptions | null };
 
 const noop = () => {};
 
@@ -82,6 +89,7 @@ export class Connection extends EventEmitter {
       port: options.port ?? 6789,
       path: options.path,
       framing: options.framing ?? 'json',
+      tls: options.tls === true ? {} : options.tls || null,
       reqIds: options.reqIds ?? false,
       maxInFlight: Math.max(1, options.maxInFlight ?? 10_000),
       timeoutMs: options.timeoutMs ?? 0,
@@ -171,14 +179,20 @@ export class Connection extends EventEmitter {
   private openSocket(): void {
     if (this._state !== 'reconnecting') this._state = 'connecting';
     const o = this.opts;
-    const socket = o.path !== undefined ? createConnection({ path: o.path }) : createConnection({ host: o.host, port: o.port });
+    const socket =
+      o.path !== undefined
+        ? createConnection({ path: o.path })
+        : o.tls !== null
+          ? tlsConnect({ servername: isIP(o.host) ? undefined : o.host, ...o.tls, host: o.host, port: o.port })
+          : createConnection({ host: o.host, port: o.port });
     this.socket = socket;
     socket.setNoDelay(true);
     // the socket's decoder keeps multi-byte characters split across chunks whole
     if (o.framing === 'json') socket.setEncoding('utf8');
     let lastError: Error | undefined;
     const connectTimer = setTimeout(() => socket.destroy(new Error(`connect timed out after ${o.connectTimeoutMs} ms`)), o.connectTimeoutMs);
-    socket.once('connect', () => {
+    // a TLS socket is open for requests once its handshake is done
+    socket.once(o.tls !== null && o.path === undefined ? 'secureConnect' : 'connect', () => {
       clearTimeout(connectTimer);
       this.onOpen(socket);
     });

@@ -10,7 +10,7 @@ import type { Auth } from './auth.js';
 import type { Dispatcher } from './dispatch.js';
 import type { Fanout } from './fanout.js';
 import type { Router } from './router.js';
-import type { TcpConnection } from './tcp-connection.js';
+import type { Splitter, TcpConnection } from './tcp-connection.js';
 import { Kind } from '../ring/kinds.js';
 
 /** Commands whose `queue` names the owning shard. */
@@ -42,21 +42,31 @@ export class RequestRouter {
   }
 
   /** A splitter bound to a connection, chosen by the framing it opened with. */
-  splitterFor(conn: TcpConnection): (chunk: Buffer) => void {
+  splitterFor(conn: TcpConnection): Splitter {
     if (conn.isJson) {
       const lines = new LineSplitter();
       const sink: LineSink = {
         line: (buf, start, end) => this.route(conn, scanJsonRoute(buf, start, end), buf, start, end),
         oversize: (size) => conn.oversize(size),
       };
-      return (chunk) => lines.push(chunk, sink);
+      return {
+        push: (chunk) => lines.push(chunk, sink),
+        get midRequest() {
+          return lines.midLine;
+        },
+      };
     }
     const frames = new FrameSplitter();
     const sink: FrameSink = {
       frame: (buf, start, end) => this.route(conn, scanMsgpackRoute(buf, start, end), buf, start, end),
       oversize: (size) => conn.oversize(size),
     };
-    return (chunk) => frames.push(chunk, sink);
+    return {
+      push: (chunk) => frames.push(chunk, sink),
+      get midRequest() {
+        return frames.buffered > 0;
+      },
+    };
   }
 
   private parse(conn: TcpConnection, buf: Buffer, start: number, end: number): Obj | null {
@@ -79,7 +89,7 @@ export class RequestRouter {
         conn.answerNow(seq, null, okBytes(conn.format, reqId));
       } else {
         conn.authed = !this.auth.enabled;
-        conn.answerNow(seq, errors.authInvalid(), undefined, reqId);
+        conn.authFailed(seq, reqId);
       }
       return;
     }

@@ -6,8 +6,29 @@ import { encodeError } from '../protocol/encode.js';
 import type { AnswerSink } from './dispatch.js';
 import type { RequestRouter } from './request-router.js';
 
-/** Answers buffered out of order per connection before the socket is paused. */
-const MAX_INFLIGHT = 32_768;
+/**
+ * Requests read and not yet answered on one connection before its socket stops being read (and
+ * answers buffered out of order, at most as many).
+ */
+export const MAX_INFLIGHT = 32_768;
+/**
+ * Answer bytes written and not yet taken by the client before its socket stops being read: a
+ * client that sends and never reads holds at most this much plus the answers to requests already
+ * read (MAX_INFLIGHT).
+ */
+export const MAX_UNSENT = 1024 * 1024;
+
+/** `{` or whitespace opens JSON lines; anything else is a length prefix of MessagePack framing. */
+export function isJsonStart(b: number): boolean {
+  return b === 0x7b || b === 0x20 || b === 0x09 || b === 0x0d || b === 0x0a;
+}
+
+/** A connection's request splitter: feeds requests on, knows whether one is half received. */
+export interface Splitter {
+  push(chunk: Buffer): void;
+  /** part of a request (line or frame) is buffered */
+  readonly midRequest: boolean;
+}
 
 const enum Mode {
   Unknown = 0,
@@ -34,18 +55,24 @@ export class TcpConnection implements AnswerSink {
   private closed = false;
   private pausedForInflight = false;
   private pausedForShards = false;
+  private pausedForUnsent = false;
+  /** idle-timeout sweeps since the last bytes arrived */
+  private quietSweeps = 0;
+  private authFailures = 0;
   /** binary framing cannot resynchronise after an oversized frame: close once answered */
   private closeAfterFlush = false;
-  private split: ((chunk: Buffer) => void) | null = null;
+  private split: Splitter | null = null;
 
   constructor(
     readonly socket: Socket,
     private readonly router: RequestRouter,
     authRequired: boolean,
+    private readonly maxAuthFailures: number = Infinity,
   ) {
     this.authed = !authRequired;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.onDrain());
   }
 
   get format(): Format {
@@ -57,13 +84,42 @@ export class TcpConnection implements AnswerSink {
   }
 
   private onData(chunk: Buffer): void {
+    this.quietSweeps = 0;
     if (this.closed || this.closeAfterFlush) return;
-    if (this.mode === Mode.Unknown) {
-      const b = chunk[0]!;
-      // `{` or whitespace opens JSON lines; anything else is a length prefix of MessagePack framing
-      this.mode = b === 0x7b || b === 0x20 || b === 0x09 || b === 0x0d || b === 0x0a ? Mode.Json : Mode.Msgpack;
+    if (this.mode === Mode.Unknown) this.mode = isJsonStart(chunk[0]!) ? Mode.Json : Mode.Msgpack;
+    (this.split ??= this.router.splitterFor(this)).push(chunk);
+  }
+
+  /**
+   * Called by the idle sweep: whether part of a request has waited `limit` sweeps for the rest.
+   * A connection quiet between requests is never stalled (a worker may wait long for jobs).
+   */
+  stalledSweeps(limit: number): boolean {
+    // while the server itself stopped reading, the client's silence is not the client's doing
+    const paused = this.pausedForInflight || this.pausedForShards || this.pausedForUnsent;
+    if (this.split === null || !this.split.midRequest || paused || this.closed || this.closeAfterFlush) {
+      this.quietSweeps = 0;
+      return false;
     }
-    (this.split ??= this.router.splitterFor(this))(chunk);
+    return ++this.quietSweeps >= limit;
+  }
+
+  /** Close a connection that stopped in the middle of a request, telling it why. */
+  closeStalled(idleMs: number): void {
+    const seq = this.nextSlot();
+    this.closeAfterFlush = true;
+    this.answerNow(seq, errors.badRequest(`Request incomplete: nothing received for ${idleMs} ms in the middle of a request (IDLE_TIMEOUT_MS), connection closed`));
+  }
+
+  /** A failed AUTH: answered, and past MAX_AUTH_FAILURES on this connection, closed. */
+  authFailed(seq: number, reqId: string | number | null): void {
+    this.authFailures++;
+    if (this.authFailures < this.maxAuthFailures) {
+      this.answerNow(seq, errors.authInvalid(), undefined, reqId);
+      return;
+    }
+    this.closeAfterFlush = true;
+    this.answerNow(seq, errors.authClosing(this.authFailures), undefined, reqId);
   }
 
   /** Reserve the next answer slot (request order). */
@@ -120,18 +176,33 @@ export class TcpConnection implements AnswerSink {
     if (!this.closed) {
       // one write per shard turn; concat also copies bytes out of the shard's frame
       this.socket.write(out.length === 1 ? Buffer.from(out[0]!) : Buffer.concat(out));
+      if (!this.pausedForUnsent && this.socket.writableLength > MAX_UNSENT) {
+        // the client does not take its answers: stop reading its requests until it does
+        this.pausedForUnsent = true;
+        this.socket.pause();
+      }
     }
     if (this.pausedForInflight && this.inflight < MAX_INFLIGHT / 2) {
       this.pausedForInflight = false;
-      if (!this.pausedForShards) this.socket.resume();
+      this.resumeIfFree();
     }
     if (this.closeAfterFlush && this.inflight === 0) this.socket.end();
+  }
+
+  private onDrain(): void {
+    if (!this.pausedForUnsent) return;
+    this.pausedForUnsent = false;
+    this.resumeIfFree();
+  }
+
+  private resumeIfFree(): void {
+    if (!this.pausedForShards && !this.pausedForInflight && !this.pausedForUnsent && !this.closed) this.socket.resume();
   }
 
   setShardPause(paused: boolean): void {
     this.pausedForShards = paused;
     if (paused) this.socket.pause();
-    else if (!this.pausedForInflight) this.socket.resume();
+    else this.resumeIfFree();
   }
 
   markClosed(): void {

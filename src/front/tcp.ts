@@ -1,40 +1,82 @@
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { existsSync, unlinkSync } from 'node:fs';
+import type { TlsConfig } from '../config.js';
+import { log } from '../log.js';
+import { errors } from '../protocol/errors.js';
+import { encodeError } from '../protocol/encode.js';
+import { Format } from '../protocol/result.js';
 import type { Auth } from './auth.js';
 import type { Dispatcher } from './dispatch.js';
+import type { ConnectionLimit } from './limits.js';
 import type { RequestRouter } from './request-router.js';
-import { TcpConnection } from './tcp-connection.js';
+import { TcpConnection, isJsonStart } from './tcp-connection.js';
 
-/** TCP (and Unix socket) listeners: accepts connections and tracks them for back-pressure and stop. */
+export interface TcpLimits {
+  limit: ConnectionLimit;
+  /** ms a connection may stay silent with part of a request (line or frame) received */
+  idleTimeoutMs: number;
+  maxAuthFailures: number;
+}
+
+/** How long a refused connection may take to send its first byte (its framing) before it is told in JSON. */
+const REFUSE_WAIT_MS = 1000;
+
+/**
+ * TCP (TLS when configured) and Unix socket listeners: accepts connections within MAX_CONNECTIONS,
+ * closes those that stop in the middle of a request, tracks them for back-pressure and stop.
+ */
 export class TcpFront {
   private readonly servers: NetServer[] = [];
   readonly conns = new Set<TcpConnection>();
+  private readonly sweeper: NodeJS.Timeout;
+  /** sweeps per idle timeout: a stalled connection is closed within 1¼ timeouts */
+  private static readonly SWEEPS = 4;
 
   constructor(
     private readonly router: RequestRouter,
     private readonly dispatcher: Dispatcher,
     private readonly auth: Auth,
+    private readonly limits: TcpLimits,
+    private readonly tls: TlsConfig | null = null,
   ) {
     dispatcher.onPause((paused) => {
       for (const c of this.conns) c.setShardPause(paused);
     });
+    this.sweeper = setInterval(() => this.sweep(), Math.max(10, Math.floor(limits.idleTimeoutMs / TcpFront.SWEEPS)));
+    this.sweeper.unref();
   }
 
   listen(port: number, host: string): Promise<number> {
-    return this.open((s) => s.listen(port, host)).then((s) => {
+    return this.open((s) => s.listen(port, host), this.tls).then((s) => {
       const a = s.address();
       return typeof a === 'object' && a ? a.port : port;
     });
   }
 
+  /** The Unix socket stays plaintext: it is reached only through the file system's permissions. */
   listenUnix(path: string): Promise<void> {
     // a stale socket file from a killed process would make listen fail with EADDRINUSE
     if (existsSync(path)) unlinkSync(path);
-    return this.open((s) => s.listen(path)).then(() => undefined);
+    return this.open((s) => s.listen(path), null).then(() => undefined);
   }
 
-  private open(start: (s: NetServer) => void): Promise<NetServer> {
-    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+  private open(start: (s: NetServer) => void, tls: TlsConfig | null): Promise<NetServer> {
+    const server: NetServer = tls
+      ? createTlsServer(
+          {
+            cert: tls.cert,
+            key: tls.key,
+            ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
+            // a handshake is a request like any other: it may not stall longer
+            handshakeTimeout: this.limits.idleTimeoutMs,
+          },
+          (socket) => this.accept(socket),
+        )
+      : createServer({ noDelay: true }, (socket) => this.accept(socket));
+    if (tls) {
+      server.on('tlsClientError', (e: Error) => log.debug('tls handshake failed', { error: e.message }));
+    }
     this.servers.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -47,22 +89,35 @@ export class TcpFront {
   }
 
   private accept(socket: Socket): void {
-    const c = new TcpConnection(socket, this.router, this.auth.enabled);
-    c.id = this.dispatcher.allocConn(c);
-    this.conns.add(c);
-    if (this.dispatcher.paused) c.setShardPause(true);
     socket.on('error', () => {
       // a reset by the peer ends in 'close' below; nothing to report
     });
+    if (!this.limits.limit.tryAcquire()) {
+      refuse(socket, this.limits.limit.max);
+      return;
+    }
+    const c = new TcpConnection(socket, this.router, this.auth.enabled, this.limits.maxAuthFailures);
+    c.id = this.dispatcher.allocConn(c);
+    this.conns.add(c);
+    if (this.dispatcher.paused) c.setShardPause(true);
     socket.on('close', () => {
+      this.limits.limit.release();
       c.markClosed();
       this.conns.delete(c);
       this.dispatcher.connClosed(c.id, c.touched);
     });
   }
 
+  /** Close connections that received part of a request and then nothing for the idle timeout. */
+  private sweep(): void {
+    for (const c of this.conns) {
+      if (c.stalledSweeps(TcpFront.SWEEPS + 1)) c.closeStalled(this.limits.idleTimeoutMs);
+    }
+  }
+
   /** Stop accepting; wait (bounded) for answers in flight; then close every connection. */
   async close(graceMs = 3000): Promise<void> {
+    clearInterval(this.sweeper);
     // close() only calls back once every connection has ended, which happens further down
     const closed = Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     this.servers.length = 0;
@@ -76,4 +131,26 @@ export class TcpFront {
     for (const c of this.conns) c.socket.destroy();
     await closed;
   }
+}
+
+/**
+ * A connection over MAX_CONNECTIONS: answered with the error in its own framing (known from its
+ * first byte, or JSON when it sends nothing at once) and closed.
+ */
+function refuse(socket: Socket, max: number): void {
+  const err = errors.tooManyConnections(max);
+  let done = false;
+  const answer = (format: Format) => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    socket.pause();
+    socket.end(encodeError(format, err, null));
+    // a client that does not read its answer does not keep the socket
+    setTimeout(() => socket.destroy(), REFUSE_WAIT_MS).unref();
+  };
+  const timer = setTimeout(() => answer(Format.TcpJson), REFUSE_WAIT_MS);
+  timer.unref();
+  socket.once('data', (chunk: Buffer) => answer(isJsonStart(chunk[0]!) ? Format.TcpJson : Format.TcpMsgpack));
+  log.debug('connection refused: MAX_CONNECTIONS reached', { max });
 }

@@ -16,10 +16,11 @@ export const enum ErrorCode {
   StorageUnavailable = 9,
   TooManyQueues = 10,
   Internal = 11,
+  TooManyConnections = 12,
 }
 
 /** HTTP status per code (index = code). */
-export const HTTP_STATUS: readonly number[] = [200, 400, 404, 409, 413, 429, 409, 409, 401, 503, 429, 500];
+export const HTTP_STATUS: readonly number[] = [200, 400, 404, 409, 413, 429, 409, 409, 401, 503, 429, 500, 503];
 
 /** gRPC status per code (index = code), numeric values of @grpc/grpc-js `status`. */
 export const GRPC_STATUS: readonly number[] = [
@@ -35,6 +36,7 @@ export const GRPC_STATUS: readonly number[] = [
   14, // UNAVAILABLE
   8, // RESOURCE_EXHAUSTED (too many queues)
   13, // INTERNAL
+  8, // RESOURCE_EXHAUSTED (too many connections)
 ];
 
 export class FlashqError extends Error {
@@ -70,6 +72,10 @@ export const errors = {
   tooManyQueues: (max: number) => new FlashqError(ErrorCode.TooManyQueues, `Too many queues (max ${max})`),
   authRequired: () => new FlashqError(ErrorCode.Unauthenticated, 'Authentication required'),
   authInvalid: () => new FlashqError(ErrorCode.Unauthenticated, 'Authentication required: invalid token'),
+  authClosing: (failures: number) =>
+    new FlashqError(ErrorCode.Unauthenticated, `Authentication required: invalid token (${failures} failed attempts, connection closed)`),
+  tooManyConnections: (max: number) =>
+    new FlashqError(ErrorCode.TooManyConnections, `Too many connections (max ${max}): try again later or raise MAX_CONNECTIONS`),
   storageUnavailable: (detail?: string) =>
     new FlashqError(ErrorCode.StorageUnavailable, detail ? `Storage unavailable: ${detail}` : 'Storage unavailable'),
   internal: (detail: string) => new FlashqError(ErrorCode.Internal, `Internal error: ${detail}`),

@@ -32,6 +32,11 @@ export class LineSplitter {
     return this.partsLen;
   }
 
+  /** Inside a line: part of it is buffered, or an oversize one is being dropped. */
+  get midLine(): boolean {
+    return this.partsLen > 0 || this.discarding;
+  }
+
   push(chunk: Buffer, sink: LineSink): void {
     const n = chunk.length;
     let pos = 0;

@@ -34,10 +34,11 @@ export class FlashqGrpc {
   constructor(
     port: number,
     private readonly token: string | null = null,
+    credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
   ) {
     const def = protoLoader.loadSync(protoPath(), LOADER_OPTIONS);
     const pkg = grpc.loadPackageDefinition(def) as Raw;
-    this.raw = new pkg.flashq.QueueService(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+    this.raw = new pkg.flashq.QueueService(`127.0.0.1:${port}`, credentials, {
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
     });
   }

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions as TlsOptions } from 'node:tls';
 import { pack, unpack } from 'msgpackr';
 
 /**
@@ -29,6 +30,16 @@ export class WireClient {
       const s = typeof port === 'string' ? connect(port) : connect(port, '127.0.0.1');
       s.setNoDelay(true);
       s.once('connect', () => resolve(new WireClient(s, framing)));
+      s.once('error', reject);
+    });
+  }
+
+  /** The same over TLS (to 127.0.0.1); rejects when the handshake fails. */
+  static openTls(port: number, tls: TlsOptions, framing: 'json' | 'msgpack' = 'json'): Promise<WireClient> {
+    return new Promise((resolve, reject) => {
+      const s = tlsConnect({ host: '127.0.0.1', port, ...tls });
+      s.setNoDelay(true);
+      s.once('secureConnect', () => resolve(new WireClient(s, framing)));
       s.once('error', reject);
     });
   }

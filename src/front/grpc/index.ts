@@ -1,13 +1,22 @@
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import {
   Server as GrpcServer,
   ServerCredentials,
+  ServerInterceptingCall,
+  status,
+  type ServerInterceptingCallInterface,
+  type ServerInterceptor,
   type MethodDefinition,
   type ServerDuplexStream,
   type ServerWritableStream,
   type ServiceDefinition,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
+import type { TlsConfig } from '../../config.js';
+import { log } from '../../log.js';
+import { errors } from '../../protocol/errors.js';
 import { GrpcMethod } from '../../protocol/grpc-codec.js';
+import type { ConnectionLimit } from '../limits.js';
 import type { Server } from '../../server.js';
 import { GrpcContext, MAX_MESSAGE } from './context.js';
 import { JobProcessor, processOptions } from './process-jobs.js';
@@ -75,32 +84,98 @@ function handlers(ctx: GrpcContext): UntypedServiceImplementation {
 
 /** How long close() lets calls finish before cutting connections. */
 const SHUTDOWN_GRACE_MS = 2000;
+/** How long a connection over MAX_CONNECTIONS stays open so its calls can be told why. */
+const REFUSED_LINGER_MS = 2000;
 
-/** gRPC QueueService on @grpc/grpc-js (port GRPC_PORT). */
+function credentials(tls: TlsConfig | null): ServerCredentials {
+  if (tls === null) return ServerCredentials.createInsecure();
+  // with a CA, a client must present a certificate it signed
+  return ServerCredentials.createSsl(tls.ca, [{ private_key: tls.key, cert_chain: tls.cert }], tls.ca !== null);
+}
+
+/** `address:port` as grpc-js names a call's peer. */
+function peerOf(socket: Socket): string {
+  return `${socket.remoteAddress}:${socket.remotePort}`;
+}
+
+/**
+ * Connections over MAX_CONNECTIONS: grpc-js serves them (the listener is ours, its sessions are
+ * not), but every call on one ends at once with RESOURCE_EXHAUSTED naming the limit, and the
+ * connection is closed shortly after.
+ */
+class Refusals {
+  readonly peers = new Set<string>();
+
+  constructor(private readonly limit: ConnectionLimit) {}
+
+  add(socket: Socket): void {
+    const peer = peerOf(socket);
+    this.peers.add(peer);
+    socket.once('close', () => this.peers.delete(peer));
+    setTimeout(() => socket.destroy(), REFUSED_LINGER_MS).unref();
+    log.debug('grpc connection refused: MAX_CONNECTIONS reached', { max: this.limit.max });
+  }
+
+  readonly interceptor: ServerInterceptor = (_method, call: ServerInterceptingCallInterface) => {
+    if (this.peers.size === 0 || !this.peers.has(call.getPeer())) return call as ServerInterceptingCall;
+    const details = errors.tooManyConnections(this.limit.max).message;
+    return new ServerInterceptingCall(call, {
+      start: (next) => next({ onReceiveMetadata: () => call.sendStatus({ code: status.RESOURCE_EXHAUSTED, details }) }),
+    });
+  };
+}
+
+/**
+ * gRPC QueueService on @grpc/grpc-js (port GRPC_PORT). The TCP listener is ours and hands each
+ * connection to grpc-js (a connection injector), so connections are counted in MAX_CONNECTIONS;
+ * TLS (TLS_CERT_FILE, TLS_KEY_FILE, client certificates with TLS_CA_FILE) is grpc-js's own.
+ */
 export class GrpcFront {
   private constructor(
     private readonly server: GrpcServer,
+    private readonly listener: NetServer,
+    private readonly sockets: Set<Socket>,
     private readonly ctx: GrpcContext,
     readonly port: number,
   ) {}
 
   static async start(server: Server): Promise<GrpcFront> {
     const ctx = new GrpcContext(server);
+    const limit = server.limit;
+    const refusals = new Refusals(limit);
     const grpc = new GrpcServer({
       'grpc.max_receive_message_length': MAX_MESSAGE,
       'grpc.max_send_message_length': MAX_MESSAGE,
+      interceptors: [refusals.interceptor],
     });
     grpc.addService(QUEUE_SERVICE, handlers(ctx));
+    const injector = grpc.createConnectionInjector(credentials(server.config.tls));
+    const sockets = new Set<Socket>();
+    const listener = createNetServer({ noDelay: true }, (socket) => {
+      socket.on('error', () => {
+        // a reset by the peer ends in 'close'; grpc-js reports nothing either
+      });
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      if (limit.tryAcquire()) socket.once('close', () => limit.release());
+      else refusals.add(socket);
+      injector.injectConnection(socket);
+    });
     const { host, grpcPort } = server.config;
-    const address = host.includes(':') ? `[${host}]:${grpcPort}` : `${host}:${grpcPort}`;
-    const port = await new Promise<number>((resolve, reject) =>
-      grpc.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
-    );
-    return new GrpcFront(grpc, ctx, port);
+    const port = await new Promise<number>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen(grpcPort, host, () => {
+        listener.off('error', reject);
+        const a = listener.address();
+        resolve(typeof a === 'object' && a ? a.port : grpcPort);
+      });
+    });
+    return new GrpcFront(grpc, listener, sockets, ctx, port);
   }
 
   /** Stop accepting; end waiting pulls and streams (leases fail back); let unary calls finish. */
   async close(): Promise<void> {
+    const listening = new Promise<void>((r) => this.listener.close(() => r()));
     this.ctx.closeAll();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
@@ -114,5 +189,8 @@ export class GrpcFront {
       });
     });
     this.ctx.release();
+    // sockets grpc-js holds no session for (a TLS handshake under way) end here
+    for (const s of this.sockets) s.destroy();
+    await listening;
   }
 }

@@ -32,8 +32,15 @@ export function readBody(x: Exchange, contentLength: number, limit: number, onBo
   let chunks: Buffer[] | null = null;
   let total = 0;
   let refused = contentLength > limit;
+  // a body trickled or never sent (slowloris) is cut off once it stays silent this long
+  const ms = x.inflight.bodyTimeoutMs;
+  const stalled = setTimeout(() => {
+    if (!x.done) x.error(errors.badRequest(`Request incomplete: body silent for ${ms} ms (IDLE_TIMEOUT_MS), connection closed`), true);
+  }, ms);
   x.res.onData((chunk, isLast) => {
-    if (x.done) return;
+    if (x.done) return clearTimeout(stalled);
+    if (isLast) clearTimeout(stalled);
+    else stalled.refresh();
     total += chunk.byteLength;
     if (refused || total > limit) {
       refused = true;

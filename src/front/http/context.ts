@@ -39,6 +39,11 @@ export function route(ctx: HttpContext, method: Method, pattern: string, handler
       x.error(new FlashqError(ErrorCode.StorageUnavailable, 'Server is stopping'), true);
       return;
     }
+    const limit = ctx.inflight.limit;
+    if (limit !== null && limit.exceeded) {
+      x.error(errors.tooManyConnections(limit.max), true);
+      return;
+    }
     if (!open && !ctx.server.auth.checkBearer(req.getHeader('authorization'))) {
       x.error(errors.authRequired());
       return;

@@ -4,6 +4,7 @@ import { Kind } from '../../ring/kinds.js';
 import { Format } from '../../protocol/result.js';
 import { ErrorCode, type FlashqError } from '../../protocol/errors.js';
 import { log } from '../../log.js';
+import type { ConnectionLimit } from '../limits.js';
 import { asFlashqError, errorEnvelope, JSON_TYPE, okEnvelope, statusLine, statusOf } from './envelope.js';
 
 /** Requests that have not been answered yet, so a stop can let them finish first. */
@@ -11,11 +12,22 @@ export class InFlight {
   private count = 0;
   private idle: (() => void) | null = null;
 
+  /**
+   * @param limit each request in flight counts as one connection of MAX_CONNECTIONS
+   * @param bodyTimeoutMs how long a request body may stay silent (IDLE_TIMEOUT_MS)
+   */
+  constructor(
+    readonly limit: ConnectionLimit | null = null,
+    readonly bodyTimeoutMs = 30_000,
+  ) {}
+
   enter(): void {
     this.count++;
+    this.limit?.acquire();
   }
 
   leave(): void {
+    this.limit?.release();
     if (--this.count === 0 && this.idle) {
       const done = this.idle;
       this.idle = null;
@@ -54,7 +66,7 @@ export class Exchange implements AnswerSink {
 
   constructor(
     readonly res: HttpResponse,
-    private readonly inflight: InFlight,
+    readonly inflight: InFlight,
     private readonly dispatcher: Dispatcher,
   ) {
     inflight.enter();

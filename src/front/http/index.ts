@@ -6,6 +6,7 @@ import { promMetrics } from '../../metrics/prometheus.js';
 import { EventBus } from '../events.js';
 import { route, type HttpContext } from './context.js';
 import { InFlight } from './exchange.js';
+import { ClientCertGate } from './client-cert-gate.js';
 import { cronRoutes } from './routes-crons.js';
 import { jobRoutes } from './routes-jobs.js';
 import { queueRoutes } from './routes-queues.js';
@@ -33,6 +34,7 @@ type ClosableApp = TemplatedApp & { close?: () => void };
  */
 export class HttpFront {
   private listenSocket: us_listen_socket | null = null;
+  private gate: ClientCertGate | null = null;
 
   private constructor(
     private readonly ctx: HttpContext,
@@ -41,7 +43,9 @@ export class HttpFront {
   ) {}
 
   static async start(server: Server): Promise<HttpFront> {
-    const app: ClosableApp = uWS.App();
+    const tls = server.config.tls;
+    // with client certificates the ClientCertGate terminates TLS in front of a plaintext app
+    const app: ClosableApp = tls && tls.ca === null ? uWS.SSLApp({ cert_file_name: tls.certFile, key_file_name: tls.keyFile }) : uWS.App();
     const dispatcher = server.dispatcher;
     const bus = new EventBus((on, queues) =>
       dispatcher.broadcastControl(on ? JSON.stringify(queues === null ? { op: 'events', on } : { op: 'events', on, queues }) : '{"op":"events","on":false}'),
@@ -53,15 +57,15 @@ export class HttpFront {
       server,
       app,
       bus,
-      inflight: new InFlight(),
+      inflight: new InFlight(server.limit, server.config.idleTimeoutMs),
       workers: state.workers,
       webhooks: state.webhooks,
       prom: promMetrics(),
       stopping: false,
     };
     // events first: the event routes are registered before the catch-all
-    const ws = new WsEvents(app, bus, server.auth);
-    const sse = new SseEvents(app, bus, server.auth);
+    const ws = new WsEvents(app, bus, server.auth, server.limit);
+    const sse = new SseEvents(app, bus, server.auth, server.limit);
     bus.addSink(ws);
     bus.addSink(sse);
     state.webhooks.attach(bus);
@@ -76,7 +80,14 @@ export class HttpFront {
       x.error(new FlashqError(ErrorCode.NotFound, `Route not found: ${req.getMethod().toUpperCase()} ${req.getUrl()}`)),
     );
     const front = new HttpFront(ctx, ws, sse);
-    await front.listen(server.config.host, server.config.httpPort);
+    const { host, httpPort } = server.config;
+    if (tls !== null && tls.ca !== null) {
+      const inner = ClientCertGate.socketDir();
+      await front.listenUnix(inner.path);
+      front.gate = await ClientCertGate.start(host, httpPort, tls, inner, server.config.idleTimeoutMs);
+    } else {
+      await front.listen(host, httpPort);
+    }
     return front;
   }
 
@@ -93,11 +104,27 @@ export class HttpFront {
     });
   }
 
+  private listenUnix(path: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.ctx.app.listen_unix((socket) => {
+        if (!socket) {
+          reject(new Error(`HTTP: cannot listen on ${path}`));
+          return;
+        }
+        this.listenSocket = socket;
+        resolve();
+      }, path);
+    });
+  }
+
   /** Stop accepting, let in-flight requests finish, end subscriptions, then close every socket. */
   async close(): Promise<void> {
     const { ctx } = this;
     if (this.listenSocket) uWS.us_listen_socket_close(this.listenSocket);
     this.listenSocket = null;
+    const gate = this.gate;
+    this.gate = null;
+    const accepting = gate?.stopAccepting();
     ctx.stopping = true;
     await ctx.inflight.drained(DRAIN_MS);
     this.ws.close();
@@ -109,6 +136,8 @@ export class HttpFront {
     if (ctx.server.dispatcher.onEvents === ctx.bus.onEvents) ctx.server.dispatcher.onEvents = null;
     // idle keep-alive connections have no request to finish: close them with the app
     (ctx.app as ClosableApp).close?.();
+    gate?.close();
+    await accepting;
     log.debug('http closed');
   }
 }

@@ -1,5 +1,6 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Auth } from '../auth.js';
+import type { ConnectionLimit } from '../limits.js';
 import type { BusEvent, EventBus, EventSink } from '../events.js';
 import { errors } from '../../protocol/errors.js';
 import { asFlashqError } from './envelope.js';
@@ -38,6 +39,7 @@ export class SseEvents implements EventSink {
     app: TemplatedApp,
     private readonly bus: EventBus,
     private readonly auth: Auth,
+    private readonly limit: ConnectionLimit,
   ) {
     app.get('/events', (res, req) => this.open(res, req, false));
     app.get('/events/:queue', (res, req) => this.open(res, req, true));
@@ -55,6 +57,7 @@ export class SseEvents implements EventSink {
     } catch (e) {
       return refuse(res, asFlashqError(e));
     }
+    if (!this.limit.tryAcquire()) return refuse(res, errors.tooManyConnections(this.limit.max));
     const s: Stream = { res, queue, backlog: 0, open: true };
     res.onAborted(() => this.forget(s));
     this.streams.add(s);
@@ -80,6 +83,7 @@ export class SseEvents implements EventSink {
   private forget(s: Stream): void {
     if (!s.open) return;
     s.open = false;
+    this.limit.release();
     this.streams.delete(s);
     if (s.queue === null) this.all--;
     else {

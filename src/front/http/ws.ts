@@ -1,6 +1,7 @@
 import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, WebSocketBehavior, us_socket_context_t } from 'uWebSockets.js';
 import uWS from 'uWebSockets.js';
 import type { Auth } from '../auth.js';
+import type { ConnectionLimit } from '../limits.js';
 import type { BusEvent, EventBus, EventSink } from '../events.js';
 import { errors, type FlashqError } from '../../protocol/errors.js';
 import { validateQueueName } from '../../engine/names.js';
@@ -62,6 +63,7 @@ export class WsEvents implements EventSink {
     private readonly app: TemplatedApp,
     private readonly bus: EventBus,
     private readonly auth: Auth,
+    private readonly limit: ConnectionLimit,
   ) {
     this.sweep = setInterval(() => this.dropSlow(), SWEEP_MS);
     this.sweep.unref();
@@ -86,6 +88,7 @@ export class WsEvents implements EventSink {
         } catch (e) {
           return refuse(res, asFlashqError(e));
         }
+        if (this.limit.count >= this.limit.max) return refuse(res, errors.tooManyConnections(this.limit.max));
         res.upgrade<Sub>(
           { queue },
           req.getHeader('sec-websocket-key'),
@@ -95,6 +98,7 @@ export class WsEvents implements EventSink {
         );
       },
       open: (ws: WebSocket<Sub>) => {
+        this.limit.acquire();
         const { queue } = ws.getUserData();
         if (queue === null) {
           ws.subscribe(ALL);
@@ -109,6 +113,7 @@ export class WsEvents implements EventSink {
       },
       close: (ws: WebSocket<Sub>) => {
         if (!this.sockets.delete(ws)) return;
+        this.limit.release();
         const { queue } = ws.getUserData();
         if (queue === null) this.all--;
         else {
