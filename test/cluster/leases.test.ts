@@ -31,6 +31,18 @@ function conn(name: string): Sql {
   return connect(url, { max: 1, name });
 }
 
+/** A promise opened from outside: the tests order two connections' steps with them. */
+function latch(): { opened: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((r) => (open = r));
+  return { opened, open };
+}
+
+/** Let partition p's lease run out (by the database's clock) without waiting for it. */
+async function expire(p: number): Promise<void> {
+  await sql.unsafe("update flashq_partitions set expires_at = now() - interval '1 millisecond' where partition = $1", [p]);
+}
+
 async function probeTags(): Promise<string[]> {
   return (await sql.unsafe<Array<{ tag: string }>>('select tag from probe order by tag')).map((r) => r.tag);
 }
@@ -117,7 +129,7 @@ test('partition leases: taken when assigned and free, epoch raised at each takeo
 
   // an expired lease is taken without its holder's consent
   await assignTo('x', [10]);
-  await sql.unsafe("update flashq_partitions set expires_at = now() - interval '1 millisecond' where partition = 10");
+  await expire(10);
   assert.deepEqual(await acquireAssigned(sql, 'x', 10_000, [11]), [{ partition: 10, epoch: e10 + 2 }]);
   // an earlier incarnation's lease (same node id, not held by this process) is taken back at once
   assert.deepEqual(await acquireAssigned(sql, 'x', 10_000, [10]), [{ partition: 11, epoch: got[1]!.epoch + 1 }]);
@@ -133,7 +145,7 @@ test('fencing: a commit at the held epoch passes; after a takeover it is refused
     await tx.unsafe("insert into probe values ('f1-ok')");
   });
   await assignTo('f2', [21]);
-  await sql.unsafe("update flashq_partitions set expires_at = now() - interval '1 millisecond' where partition = 21");
+  await expire(21);
   assert.deepEqual(await acquireAssigned(sql, 'f2', 10_000, []), [{ partition: 21, epoch: h21!.epoch + 1 }]);
   await assert.rejects(
     sql.begin(async (tx) => {
@@ -161,40 +173,36 @@ test('fencing: a takeover waits for a commit that passed the fence, and a commit
     await assignTo('a', [30]);
     const [held] = await acquireAssigned(a, 'a', 10_000, []);
     await assignTo('b', [30]);
-    await sql.unsafe("update flashq_partitions set expires_at = now() - interval '1 millisecond' where partition = 30");
+    await expire(30);
 
     // 1. a's commit has passed the fence and is still open: b cannot take the partition meanwhile
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let fenced!: () => void;
-    const passed = new Promise<void>((r) => (fenced = r));
+    const gate = latch();
+    const passed = latch();
     const commitA = a.begin(async (tx) => {
       await assertHolds(tx, 'a', [held!]);
-      fenced();
-      await gate;
+      passed.open();
+      await gate.opened;
       await tx.unsafe("insert into probe values ('a-before-takeover')");
     });
-    await passed;
+    await passed.opened;
     assert.deepEqual(await acquireAssigned(b, 'b', 10_000, []), [], 'skipped while a commit holds the fence');
-    release();
+    gate.open();
     await commitA;
     const [taken] = await acquireAssigned(b, 'b', 10_000, []);
     assert.equal(taken!.epoch, held!.epoch + 1);
 
     // 2. the other order: a takeover (by a) is in progress when b's commit fences; b waits, then is refused
     await assignTo('a', [30]);
-    await sql.unsafe("update flashq_partitions set expires_at = now() - interval '1 millisecond' where partition = 30");
-    let done!: () => void;
-    const hold = new Promise<void>((r) => (done = r));
-    let locked!: () => void;
-    const lockedP = new Promise<void>((r) => (locked = r));
+    await expire(30);
+    const finish = latch();
+    const locked = latch();
     const takeover = a.begin(async (tx) => {
-      await tx.unsafe("select 1 from flashq_partitions where partition = 30 for update");
+      await tx.unsafe('select 1 from flashq_partitions where partition = 30 for update');
       await tx.unsafe("update flashq_partitions set owner = 'a', epoch = epoch + 1, expires_at = now() + interval '10 seconds' where partition = 30");
-      locked();
-      await hold;
+      locked.open();
+      await finish.opened;
     });
-    await lockedP;
+    await locked.opened;
     let settled = false;
     const commitB = b
       .begin(async (tx) => {
@@ -204,7 +212,7 @@ test('fencing: a takeover waits for a commit that passed the fence, and a commit
       .finally(() => (settled = true));
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(settled, false, 'the fence waits for the takeover to finish');
-    done();
+    finish.open();
     await takeover;
     await assert.rejects(commitB, FencedError);
     assert.deepEqual(await probeTags(), ['a-before-takeover']);
@@ -221,7 +229,7 @@ test('fencing: a commit left idle past the bound loses its locks, so a frozen no
     await assignTo('a', [40]);
     const [held] = await acquireAssigned(a, 'a', 10_000, []);
     await assignTo('b', [40]);
-    await sql.unsafe("update flashq_partitions set expires_at = now() - interval '1 millisecond' where partition = 40");
+    await expire(40);
     const stalled = a.begin(async (tx) => {
       await assertHolds(tx, 'a', [held!], 300);
       await new Promise((r) => setTimeout(r, 1_500)); // the node stalls mid-transaction
