@@ -17,6 +17,8 @@ export interface Config {
   persist: 'sync' | 'async';
   /** ms a PostgreSQL transaction or probe may take before the store counts PostgreSQL as down */
   storeTimeoutMs: number;
+  /** ms a shard's full reload from PostgreSQL (start, rebuild after an outage) may take */
+  storeLoadTimeoutMs: number;
   /** worker-thread shards; 0 runs the engine on the front thread */
   shards: number;
   maxBatch: number;
@@ -33,6 +35,8 @@ export interface Config {
   /** how long a node's leader and partition leases last without renewal */
   leaseTtlMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** origins browsers may call the HTTP API from: '*' any, a list (echoed when listed), null off */
+  corsOrigins: '*' | readonly string[] | null;
 }
 
 export class ConfigError extends Error {}
@@ -62,6 +66,27 @@ function bool(env: NodeJS.ProcessEnv, name: string): boolean {
  */
 export function defaultShards(cores = availableParallelism()): number {
   return cores <= 2 ? 0 : Math.min(8, cores - 1);
+}
+
+/** scheme://host[:port], the form of a browser's Origin header */
+const ORIGIN = /^[a-z][a-z0-9+.-]*:\/\/[^/\s,]+$/;
+
+/** CORS_ORIGINS: `*` (default, as the reference server), `none`, or a comma list of origins. */
+function corsOrigins(raw: string | undefined): Config['corsOrigins'] {
+  const v = (raw ?? '').trim();
+  if (v === '' || v === '*') return '*';
+  if (v.toLowerCase() === 'none') return null;
+  const list = v
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o.length > 0);
+  for (const o of list) {
+    if (!ORIGIN.test(o)) {
+      throw new ConfigError(`CORS_ORIGINS must be *, none or a comma list of origins like https://app.example.com:8443, got ${JSON.stringify(o)}`);
+    }
+  }
+  // browsers send the scheme and host in lower case
+  return list.map((o) => o.toLowerCase());
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = []): Config {
@@ -96,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     databaseUrl,
     persist,
     storeTimeoutMs: int(merged, 'STORE_TIMEOUT_MS', 10_000, 100, 3_600_000),
+    storeLoadTimeoutMs: int(merged, 'STORE_LOAD_TIMEOUT_MS', 300_000, 100, 86_400_000),
     shards: int(merged, 'SHARDS', defaultShards(), 0, 64),
     maxBatch: int(merged, 'MAX_BATCH', 1000, 1, 100_000),
     keepCompleted: int(merged, 'KEEP_COMPLETED', 100_000, 0, 100_000_000),
@@ -103,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     ...cluster,
     nodeHost,
     logLevel: logLevel as Config['logLevel'],
+    corsOrigins: corsOrigins(merged.CORS_ORIGINS),
   };
 }
 
