@@ -18,9 +18,12 @@ export const MAX_INFLIGHT = 32_768;
  */
 export const MAX_UNSENT = 1024 * 1024;
 
-/** `{` or whitespace opens JSON lines; anything else is a length prefix of MessagePack framing. */
+/**
+ * Every accepted MessagePack length prefix starts with 0x00 (frames are far below 16 MiB); anything
+ * else is JSON lines, so a client whose first line is not an object still gets `Invalid JSON`.
+ */
 export function isJsonStart(b: number): boolean {
-  return b === 0x7b || b === 0x20 || b === 0x09 || b === 0x0d || b === 0x0a;
+  return b !== 0x00;
 }
 
 /** A connection's request splitter: feeds requests on, knows whether one is half received. */

@@ -5,6 +5,7 @@ import { Format } from '../../protocol/result.js';
 import { ErrorCode, type FlashqError } from '../../protocol/errors.js';
 import { log } from '../../log.js';
 import type { ConnectionLimit } from '../limits.js';
+import type { Cors } from './cors.js';
 import { asFlashqError, errorEnvelope, JSON_TYPE, okEnvelope, statusLine, statusOf } from './envelope.js';
 
 /** Requests that have not been answered yet, so a stop can let them finish first. */
@@ -68,6 +69,9 @@ export class Exchange implements AnswerSink {
     readonly res: HttpResponse,
     readonly inflight: InFlight,
     private readonly dispatcher: Dispatcher,
+    private readonly cors: Cors,
+    /** Access-Control-Allow-Origin of this answer (read from the request up front) */
+    private readonly origin: string | null,
   ) {
     inflight.enter();
     res.onAborted(() => {
@@ -93,7 +97,9 @@ export class Exchange implements AnswerSink {
     this.finish();
     const res = this.res;
     res.cork(() => {
-      res.writeStatus(statusLine(status)).writeHeader('Content-Type', contentType).end(body, close);
+      res.writeStatus(statusLine(status));
+      this.cors.write(res, this.origin);
+      res.writeHeader('Content-Type', contentType).end(body, close);
     });
   }
 

@@ -7,6 +7,7 @@ import { EventBus } from '../events.js';
 import { route, type HttpContext } from './context.js';
 import { InFlight } from './exchange.js';
 import { ClientCertGate } from './client-cert-gate.js';
+import { Cors } from './cors.js';
 import { cronRoutes } from './routes-crons.js';
 import { jobRoutes } from './routes-jobs.js';
 import { queueRoutes } from './routes-queues.js';
@@ -61,11 +62,14 @@ export class HttpFront {
       workers: state.workers,
       webhooks: state.webhooks,
       prom: promMetrics(),
+      cors: new Cors(server.config.corsOrigins),
       stopping: false,
     };
     // events first: the event routes are registered before the catch-all
-    const ws = new WsEvents(app, bus, server.auth, server.limit);
-    const sse = new SseEvents(app, bus, server.auth, server.limit);
+    const ws = new WsEvents(app, bus, server.auth, ctx.cors, server.limit);
+    const sse = new SseEvents(app, bus, server.auth, ctx.cors, server.limit);
+    // preflights are answered before any route's auth (browsers send them without credentials)
+    ctx.cors.route(app);
     bus.addSink(ws);
     bus.addSink(sse);
     state.webhooks.attach(bus);

@@ -3,6 +3,7 @@ import type { Auth } from '../auth.js';
 import type { ConnectionLimit } from '../limits.js';
 import type { BusEvent, EventBus, EventSink } from '../events.js';
 import { errors } from '../../protocol/errors.js';
+import type { Cors } from './cors.js';
 import { asFlashqError } from './envelope.js';
 import { refuse, subscriberAllowed, subscriptionQueue } from './ws.js';
 
@@ -39,6 +40,7 @@ export class SseEvents implements EventSink {
     app: TemplatedApp,
     private readonly bus: EventBus,
     private readonly auth: Auth,
+    private readonly cors: Cors,
     private readonly limit: ConnectionLimit,
   ) {
     app.get('/events', (res, req) => this.open(res, req, false));
@@ -50,14 +52,15 @@ export class SseEvents implements EventSink {
   }
 
   private open(res: HttpResponse, req: HttpRequest, hasQueue: boolean): void {
-    if (!subscriberAllowed(this.auth, req)) return refuse(res, errors.authRequired());
+    const origin = this.cors.originFor(req);
+    if (!subscriberAllowed(this.auth, req)) return refuse(res, this.cors, origin, errors.authRequired());
     let queue: string | null;
     try {
       queue = subscriptionQueue(req, hasQueue);
     } catch (e) {
-      return refuse(res, asFlashqError(e));
+      return refuse(res, this.cors, origin, asFlashqError(e));
     }
-    if (!this.limit.tryAcquire()) return refuse(res, errors.tooManyConnections(this.limit.max));
+    if (!this.limit.tryAcquire()) return refuse(res, this.cors, origin, errors.tooManyConnections(this.limit.max));
     const s: Stream = { res, queue, backlog: 0, open: true };
     res.onAborted(() => this.forget(s));
     this.streams.add(s);
@@ -70,8 +73,9 @@ export class SseEvents implements EventSink {
     this.bus.interestChanged();
     this.bus.retain();
     res.cork(() => {
+      res.writeStatus('200 OK');
+      this.cors.write(res, origin);
       res
-        .writeStatus('200 OK')
         .writeHeader('Content-Type', 'text/event-stream')
         .writeHeader('Cache-Control', 'no-cache')
         .writeHeader('X-Accel-Buffering', 'no')
