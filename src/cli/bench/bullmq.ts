@@ -30,7 +30,25 @@ interface BullModule {
   Queue: new (name: string, o: { connection: unknown }) => BullQueue;
   Worker: new (name: string, fn: (job: unknown) => Promise<void>, o: { connection: unknown; concurrency: number; autorun?: boolean }) => BullWorker;
 }
-type RedisCtor = new (url: string, o: { maxRetriesPerRequest: null; lazyConnect?: boolean }) => { quit(): Promise<unknown>; connect(): Promise<void> };
+interface RedisConn {
+  quit(): Promise<unknown>;
+  connect(): Promise<void>;
+  on(ev: 'error', fn: (e: Error) => void): unknown;
+}
+type RedisCtor = new (url: string, o: { maxRetriesPerRequest: null; lazyConnect?: boolean; retryStrategy?: () => null }) => RedisConn;
+
+/** A connection that reports a refused connect once instead of retrying forever (a bench has no use for a retry). */
+async function connectRedis(Redis: RedisCtor, url: string): Promise<RedisConn> {
+  const conn = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true, retryStrategy: () => null });
+  let last: Error | null = null;
+  conn.on('error', (e) => (last = e));
+  try {
+    await conn.connect();
+  } catch (e) {
+    throw new MissingPeerError(`cannot reach Redis at ${url}: ${((last ?? e) as Error).message}`);
+  }
+  return conn;
+}
 
 export class MissingPeerError extends Error {
   override name = 'MissingPeerError';
@@ -68,10 +86,7 @@ function phase(jobs: number, t0: number, t1: number, lat: number[]): PhaseResult
 
 export async function runBullmq(url: string, o: LoadOptions, tick: Tick): Promise<BullmqResult> {
   const { bull, Redis, version } = await load();
-  const conn = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
-  await conn.connect().catch((e: Error) => {
-    throw new MissingPeerError(`cannot reach Redis at ${url}: ${e.message}`);
-  });
+  const conn = await connectRedis(Redis, url);
   const name = `${o.queue}-bullmq`;
   const queue = new bull.Queue(name, { connection: conn });
   const data = payloadOf(o.payload);
@@ -97,7 +112,7 @@ export async function runBullmq(url: string, o: LoadOptions, tick: Tick): Promis
 
     t0 = performance.now();
     const procLat: number[] = [];
-    const workerConn = new Redis(url, { maxRetriesPerRequest: null });
+    const workerConn = await connectRedis(Redis, url);
     const processed = await new Promise<number>((resolve, reject) => {
       let n = 0;
       const timer = setTimeout(() => reject(new DeliveryError(`BullMQ processed ${n} of ${o.jobs} jobs in ${o.timeoutMs} ms`)), o.timeoutMs);

@@ -25,12 +25,15 @@ export const tail: Command = {
     const t = target(args);
     const events = new QueueEvents(queue, { host: t.host, httpPort: t.httpPort, token: t.token, tls: t.tls });
     let seen = 0;
-    let reported: Error | null = null;
-    events.on('error', (e: Error) => (reported = e));
+    // failures of the first connect reject waitUntilReady; later drops reconnect by themselves
+    events.on('error', () => {});
     await events.waitUntilReady();
     process.stderr.write(dim(`following ${queue ?? 'every queue'} on ${t.host}:${t.httpPort} (Ctrl-C to stop)\n`, process.stderr.isTTY));
     return new Promise<number>((resolve) => {
+      let stopped = false;
       const stop = (code: number) => {
+        if (stopped) return;
+        stopped = true;
         process.off('SIGINT', onSigint);
         process.off('SIGTERM', onSigint);
         void events.close().then(() => {
@@ -43,12 +46,11 @@ export const tail: Command = {
       process.on('SIGTERM', onSigint);
       events.on('close', () => process.stderr.write(dim('connection lost; reconnecting…\n', process.stderr.isTTY)));
       events.on('event', (e: JobEvent) => {
-        if (only && !only.includes(e.event_type)) return;
+        if (stopped || (only && !only.includes(e.event_type))) return;
         seen++;
         process.stdout.write(json ? JSON.stringify(e) + '\n' : line(e));
         if (limit > 0 && seen >= limit) stop(0);
       });
-      void reported;
     });
   },
 };
