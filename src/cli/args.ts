@@ -110,16 +110,26 @@ export interface Target extends ClientOptions {
   httpPort: number;
 }
 
+/** A port from the environment, checked like the flag it stands in for. */
+function envPort(name: string, def: number): number {
+  const v = process.env[name];
+  if (v === undefined || v === '') return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`${name} must be a port number, not ${JSON.stringify(v)}`);
+  return n;
+}
+
 /**
- * Where to connect: --host (127.0.0.1), --port (6789), --socket (a Unix socket path), --token
- * (or FLASHQ_TOKEN, which stays out of the process list), --tls with --ca/--cert/--key/--insecure,
- * --http-port (6790) for the commands that need the HTTP API.
+ * Where to connect: --host (127.0.0.1), --port (6789), --socket (a Unix socket path), --token,
+ * --tls with --ca/--cert/--key/--insecure, --http-port (6790) for the commands that need the HTTP
+ * API. FLASHQ_HOST, FLASHQ_PORT, FLASHQ_HTTP_PORT and FLASHQ_TOKEN (which keeps the token out of
+ * the process list) stand in for the flags.
  */
 export function target(args: Args): Target {
   const t: Target = {
-    host: str(args, 'host') ?? '127.0.0.1',
-    port: int(args, 'port', 6789, 1, 65535),
-    httpPort: int(args, 'http-port', 6790, 1, 65535),
+    host: str(args, 'host') ?? (process.env.FLASHQ_HOST || '127.0.0.1'),
+    port: int(args, 'port', envPort('FLASHQ_PORT', 6789), 1, 65535),
+    httpPort: int(args, 'http-port', envPort('FLASHQ_HTTP_PORT', 6790), 1, 65535),
     reconnect: false,
     connectTimeoutMs: 5000,
   };
