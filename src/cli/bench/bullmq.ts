@@ -4,8 +4,7 @@
  * works without them; their absence is reported in words.
  */
 import { checkExactlyOnce, DeliveryError, IdLog } from './delivery.js';
-import { payloadOf, type LoadOptions, type PhaseResult, type Tick } from './flashq.js';
-import { quantile } from './stats.js';
+import { payloadOf, phase, type LoadOptions, type PhaseResult, type Tick } from './flashq.js';
 
 export interface BullmqResult {
   version: string;
@@ -76,12 +75,6 @@ async function load(): Promise<{ bull: BullModule; Redis: RedisCtor; version: st
     // the version is only shown
   }
   return { bull, Redis, version };
-}
-
-function phase(jobs: number, t0: number, t1: number, lat: number[]): PhaseResult {
-  const sorted = Float64Array.from(lat).sort();
-  const seconds = (t1 - t0) / 1000;
-  return { jobs, seconds, jobsPerSecond: jobs / seconds, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), p999: quantile(sorted, 0.999) };
 }
 
 export async function runBullmq(url: string, o: LoadOptions, tick: Tick): Promise<BullmqResult> {

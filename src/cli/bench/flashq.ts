@@ -47,7 +47,7 @@ export function payloadOf(bytes: number): { p: string } {
   return { p: 'x'.repeat(Math.max(0, bytes - 8)) };
 }
 
-function phase(jobs: number, t0: number, t1: number, lat: number[]): PhaseResult {
+export function phase(jobs: number, t0: number, t1: number, lat: number[]): PhaseResult {
   const sorted = Float64Array.from(lat).sort();
   const seconds = (t1 - t0) / 1000;
   return { jobs, seconds, jobsPerSecond: jobs / seconds, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), p999: quantile(sorted, 0.999) };
