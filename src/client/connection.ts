@@ -8,7 +8,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { createConnection, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions as TlsOptions } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { FlashqClientError, FlashqConnectionError } from './errors.js';
 import { createDecoder, type Decoder, type Framing } from './framing.js';
 import { Pipeline } from './pipeline.js';
@@ -21,14 +21,13 @@ export interface ConnectionOptions {
   port?: number;
   /** a Unix socket path; when set, host and port are ignored */
   path?: string;
+  /**
+   * TLS: `true` verifies the server against the system's CAs; an object passes node:tls options
+   * (`ca`, `cert`, `key`, `rejectUnauthorized`, `servername`, …). Default: plain TCP.
+   */
+  tls?: boolean | TlsConnectionOptions;
   /** default 'json' */
   framing?: Framing;
-  /**
-   * TLS to a server started with TLS_CERT_FILE: `true` verifies its certificate against the
-   * system's CAs; an object is handed to tls.connect (`ca` for a private CA, `cert`/`key` for a
-   * client certificate, `servername`). Default off. Not used with `path`.
-   */
-  tls?: boolean | TlsOptions;
   /** tag each request with a `reqId` and match answers by it instead of by order; default false */
   reqIds?: boolean;
   /** requests written and not yet answered; more wait locally; default 10,000 */
@@ -62,7 +61,7 @@ export interface RequestOptions {
 
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closing' | 'closed';
 
-type Settings = Required<Omit<ConnectionOptions, 'path' | 'token' | 'tls'>> & { path?: string; tls: TlsOptions | null };
+type Settings = Required<Omit<ConnectionOptions, 'path' | 'token' | 'tls'>> & { path?: string; tls: TlsConnectionOptions | null };
 
 const noop = () => {};
 
@@ -88,8 +87,8 @@ export class Connection extends EventEmitter {
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 6789,
       path: options.path,
-      framing: options.framing ?? 'json',
       tls: options.tls === true ? {} : options.tls || null,
+      framing: options.framing ?? 'json',
       reqIds: options.reqIds ?? false,
       maxInFlight: Math.max(1, options.maxInFlight ?? 10_000),
       timeoutMs: options.timeoutMs ?? 0,
@@ -179,20 +178,15 @@ export class Connection extends EventEmitter {
   private openSocket(): void {
     if (this._state !== 'reconnecting') this._state = 'connecting';
     const o = this.opts;
-    const socket =
-      o.path !== undefined
-        ? createConnection({ path: o.path })
-        : o.tls !== null
-          ? tlsConnect({ servername: isIP(o.host) ? undefined : o.host, ...o.tls, host: o.host, port: o.port })
-          : createConnection({ host: o.host, port: o.port });
+    const socket = this.createSocket();
     this.socket = socket;
-    socket.setNoDelay(true);
+    if (o.path === undefined) socket.setNoDelay(true);
     // the socket's decoder keeps multi-byte characters split across chunks whole
     if (o.framing === 'json') socket.setEncoding('utf8');
     let lastError: Error | undefined;
     const connectTimer = setTimeout(() => socket.destroy(new Error(`connect timed out after ${o.connectTimeoutMs} ms`)), o.connectTimeoutMs);
-    // a TLS socket is open for requests once its handshake is done
-    socket.once(o.tls !== null && o.path === undefined ? 'secureConnect' : 'connect', () => {
+    // a TLS socket is usable once its handshake is done, not at the TCP connect
+    socket.once(o.tls ? 'secureConnect' : 'connect', () => {
       clearTimeout(connectTimer);
       this.onOpen(socket);
     });
@@ -209,6 +203,15 @@ export class Connection extends EventEmitter {
       clearTimeout(connectTimer);
       this.onSocketClosed(socket, lastError);
     });
+  }
+
+  private createSocket(): Socket {
+    const o = this.opts;
+    if (o.tls) {
+      const where = o.path !== undefined ? { path: o.path } : { host: o.host, port: o.port, servername: o.tls.servername ?? sniName(o.host) };
+      return tlsConnect({ ...o.tls, ...where });
+    }
+    return o.path !== undefined ? createConnection({ path: o.path }) : createConnection({ host: o.host, port: o.port });
   }
 
   private onOpen(socket: Socket): void {
@@ -303,4 +306,9 @@ export class Connection extends EventEmitter {
   private address(): string {
     return this.opts.path ?? `${this.opts.host}:${this.opts.port}`;
   }
+}
+
+/** SNI takes host names only: an IP address is sent as no name at all. */
+function sniName(host: string): string | undefined {
+  return isIP(host) === 0 ? host : undefined;
 }
