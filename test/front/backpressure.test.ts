@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { startServer, waitFor, type RunningServer } from '../helpers/server.js';
+import { floodPushb } from '../helpers/flood.js';
 import { WireClient } from '../helpers/wire.js';
 
 let server: RunningServer;
@@ -70,26 +71,8 @@ test('a client that never reads its answers holds a bounded amount of server mem
 
 /** Regression: a ring that stayed full across several flushes left the front paused forever. */
 test('a TCP producer far ahead of its shard gets every answer (reading resumes when the ring drains)', { timeout: 60_000 }, async () => {
-  const jobs = Array.from({ length: 1000 }, (_, i) => ({ data: { i, pad: 'x'.repeat(80) } }));
-  const line = Buffer.from(JSON.stringify({ cmd: 'PUSHB', queue: 'bp-flood', jobs }) + '\n');
-  const sock = net.connect(server.port, '127.0.0.1');
-  await new Promise((r) => sock.once('connect', r));
-  let answered = 0;
-  let okJobs = 0;
-  let buf = '';
-  sock.setEncoding('utf8');
-  sock.on('data', (d: string) => {
-    buf += d;
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const a = JSON.parse(buf.slice(0, nl)) as { ok: boolean; ids?: number[] };
-      buf = buf.slice(nl + 1);
-      answered++;
-      if (a.ok) okJobs += a.ids!.length;
-    }
-  });
-  for (let i = 0; i < 600; i++) sock.write(line);
-  await waitFor(() => answered === 600, 50_000, 'every batch answered');
-  assert.equal(okJobs, 600_000);
-  sock.destroy();
+  const flood = await floodPushb(server.port, 'bp-flood', 600);
+  await waitFor(() => flood.answered === 600, 50_000, 'every batch answered');
+  assert.equal(flood.okJobs, 600_000);
+  flood.sock.destroy();
 });

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { freePort, startServer, waitFor, type RunningServer } from '../helpers/server.js';
+import { floodPushb } from '../helpers/flood.js';
 import { FlashqGrpc, grpc, json } from './client.js';
 
 let server: RunningServer;
@@ -26,32 +26,14 @@ after(async () => {
  */
 test('while a shard ring is full, gRPC calls are refused as busy; afterwards they are served', { timeout: 120_000 }, async () => {
   const batches = 600;
-  const jobs = Array.from({ length: 1000 }, (_, i) => ({ data: { i, pad: 'x'.repeat(80) } }));
-  const line = Buffer.from(JSON.stringify({ cmd: 'PUSHB', queue: 'busy-tcp', jobs }) + '\n');
-  const sock = net.connect(server.port, '127.0.0.1');
-  await new Promise((res) => sock.once('connect', res));
-  let answered = 0;
-  let okJobs = 0;
-  let buf = '';
-  sock.setEncoding('utf8');
-  sock.on('data', (d: string) => {
-    buf += d;
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const a = JSON.parse(buf.slice(0, nl)) as { ok: boolean; ids?: number[] };
-      buf = buf.slice(nl + 1);
-      answered++;
-      if (a.ok) okJobs += a.ids!.length;
-    }
-  });
-  for (let i = 0; i < batches; i++) sock.write(line);
+  const flood = await floodPushb(server.port, 'busy-tcp', batches);
 
   let busy = null as grpc.ServiceError | null; // set by the callers below
   let served = 0;
   const deadline = Date.now() + 60_000;
   // several calls in flight, so some arrive while the ring is full whatever the timing
   const caller = async () => {
-    while (busy === null && answered < batches && Date.now() < deadline) {
+    while (busy === null && flood.answered < batches && Date.now() < deadline) {
       try {
         await c.call('push', { queue: 'busy-grpc', data: json({ n: served }) });
         served++;
@@ -65,9 +47,9 @@ test('while a shard ring is full, gRPC calls are refused as busy; afterwards the
   assert.equal(busy.code, grpc.status.UNAVAILABLE);
   assert.match(busy.details, /^Server busy/);
 
-  await waitFor(() => answered === batches, 90_000, 'every TCP batch answered');
-  sock.end();
-  assert.equal(okJobs, batches * 1000);
+  await waitFor(() => flood.answered === batches, 90_000, 'every TCP batch answered');
+  flood.sock.end();
+  assert.equal(flood.okJobs, batches * 1000);
   const after = await c.call('push', { queue: 'busy-grpc', data: json('after') });
   assert.ok(after.id > 0);
 });

@@ -61,6 +61,15 @@ function asPostgres(): { uid: number; gid: number } | Record<string, never> {
   };
 }
 
+/** Signal a process that may have exited since it was listed (a backend whose client left). */
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+  }
+}
+
 /**
  * A PostgreSQL server of the test's own, so the test may stop and start it without disturbing
  * the other test files (which share TEST_DATABASE_URL).
@@ -118,11 +127,11 @@ export class PrivatePostgres {
    * when PostgreSQL hangs or the network drops packets. thaw() resumes them.
    */
   freeze(): void {
-    for (const pid of this.processes()) process.kill(pid, 'SIGSTOP');
+    for (const pid of this.processes()) signal(pid, 'SIGSTOP');
   }
 
   thaw(): void {
-    for (const pid of this.processes()) process.kill(pid, 'SIGCONT');
+    for (const pid of this.processes()) signal(pid, 'SIGCONT');
   }
 
   /** The postmaster and its children, from /proc. */
