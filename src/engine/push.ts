@@ -1,8 +1,8 @@
-import { errors } from '../protocol/errors.js';
+import { errors } from '../base/errors.js';
 import type { Core } from './core.js';
 import { statusOf } from './dependencies.js';
 import { type Job, JobRef, extraOf, idOf, jobText, newJob } from './job.js';
-import { latin1Text } from '../protocol/bytes.js';
+import { latin1Text } from '../base/bytes.js';
 import { validateQueueName } from './names.js';
 import type { Queue } from './queue.js';
 import type { JobInput, JobView, ParentStatus } from './types.js';

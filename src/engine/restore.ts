@@ -3,7 +3,7 @@ import { CONNECTION_LOST, type Core, TTL_EXPIRED } from './core.js';
 import { ACTIVE, CHILDREN, COMPLETED, FAILED, type Job, extraOf, keyOf, newJob, setStamp } from './job.js';
 import { isValidName } from './names.js';
 import { partitionOf, partitionOfId, seqOfId } from './partition.js';
-import { errors } from '../protocol/errors.js';
+import { errors } from '../base/errors.js';
 import { TokenBucket } from './rate-limit.js';
 
 /**

@@ -1,5 +1,6 @@
 import { Kind } from '../ring/kinds.js';
 import { Format } from '../protocol/result.js';
+import { encodeControl, type ControlMessage, type FrontToShard } from '../shard/messages.js';
 import type { ShardLink, ShardOutput } from './shard-link.js';
 
 /** Whoever waits for answers under a connection id: a TCP connection, an HTTP request, a gRPC call. */
@@ -24,7 +25,7 @@ export class Dispatcher implements ShardOutput {
   private readonly pauseListeners = new Set<(paused: boolean) => void>();
   links: ShardLink[] = [];
   onEvents: ((json: string) => void) | null = null;
-  onControl: ((shard: number, json: string) => void) | null = null;
+  onControl: ((shard: number, msg: ControlMessage) => void) | null = null;
 
   constructor(readonly shardCount: number) {
     this.dirtyLinks = new Array<boolean>(Math.max(1, shardCount)).fill(false);
@@ -80,7 +81,8 @@ export class Dispatcher implements ShardOutput {
     this.sinks.delete(conn);
   }
 
-  broadcastControl(json: string): void {
+  broadcastControl(msg: FrontToShard): void {
+    const json = encodeControl(msg);
     for (let s = 0; s < this.links.length; s++) this.send(s, Kind.CONTROL, Format.Internal, 0, 0, json);
   }
 
@@ -113,8 +115,8 @@ export class Dispatcher implements ShardOutput {
     if (target >= 0 && target < this.links.length) this.send(target, Kind.SHARD_MSG, Format.Internal, 0, 0, json);
   }
 
-  control(shard: number, json: string): void {
-    this.onControl?.(shard, json);
+  control(shard: number, msg: ControlMessage): void {
+    this.onControl?.(shard, msg);
   }
 
   turnDone(): void {

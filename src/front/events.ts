@@ -1,55 +1,6 @@
 import type { EventType } from '../engine/types.js';
+import { BusEvent, isEventType, type EventControl, type EventSink, type EventSource } from '../events/catalogue.js';
 import { findMember, keyBytes, skipWs, walk } from '../protocol/json-walk.js';
-
-/**
- * One job event as the bus hands it to sinks: its type, queue and the exact bytes of its JSON
- * object `buf[start, end)`. Valid only during the call (the buffer is the shard's batch and the
- * object is reused): a sink that keeps the bytes copies them.
- */
-export class BusEvent {
-  type: EventType = 'job.pushed';
-  buf: Buffer = EMPTY;
-  start = 0;
-  end = 0;
-  qs = 0;
-  qe = 0;
-  private q: string | null = null;
-
-  /** decoded on first use: fan-out to every-queue subscribers never needs it */
-  get queue(): string {
-    return (this.q ??= this.buf.toString('latin1', this.qs, this.qe));
-  }
-
-  set(buf: Buffer, start: number, end: number, type: EventType, qs: number, qe: number, queue: string | null): void {
-    this.buf = buf;
-    this.start = start;
-    this.end = end;
-    this.type = type;
-    this.qs = qs;
-    this.qe = qe;
-    this.q = queue;
-  }
-}
-
-/** Something that consumes events: the WebSocket/SSE fan-out, the webhooks. */
-export interface EventSink {
-  /** returns how many deliveries the event caused (subscribers or webhooks it went to) */
-  event(ev: BusEvent): number;
-  /** end of one shard batch (a sink may gather per batch and write once here) */
-  batchEnd?(): void;
-  /** the queues whose events it wants right now; absent = every queue */
-  interest?(): 'all' | ReadonlySet<string>;
-}
-
-/** Switch event production in the shards; `queues` null = every queue. */
-export type EventControl = (on: boolean, queues: readonly string[] | null) => void;
-
-export const EVENT_TYPES: readonly EventType[] = ['job.pushed', 'job.started', 'job.completed', 'job.failed', 'job.progress'];
-const TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
-
-export function isEventType(s: string): s is EventType {
-  return TYPES.has(s);
-}
 
 /**
  * What event fan-out may spend per second, in deliveries (one event to one subscriber or webhook);
@@ -84,7 +35,7 @@ const QUEUE = keyBytes('queue');
  * subscribes. Each shard batch (a JSON array) is split into its events by walking bytes; payloads
  * are never parsed on the front.
  */
-export class EventBus {
+export class EventBus implements EventSource {
   private readonly sinks = new Set<EventSink>();
   private holders = 0;
   private producing = false;

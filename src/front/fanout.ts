@@ -2,7 +2,7 @@ import type { JobView, QueueInfo, CronView, Counters } from '../engine/types.js'
 import { decodeRequest } from '../protocol/decode.js';
 import { encodeAnswer, encodeError } from '../protocol/encode.js';
 import { decodeInternalAnswer as decodeInternal } from '../protocol/internal.js';
-import { ErrorCode, FlashqError, errors } from '../protocol/errors.js';
+import { ErrorCode, FlashqError, errors } from '../base/errors.js';
 import type { Request } from '../protocol/request.js';
 import { Format, type Result } from '../protocol/result.js';
 import type { Dispatcher } from './dispatch.js';

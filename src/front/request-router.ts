@@ -3,7 +3,7 @@ import { LineSplitter, type LineSink } from '../protocol/json-lines.js';
 import { FrameSplitter, type FrameSink } from '../protocol/msgpack-frames.js';
 import { scanJsonRoute, scanMsgpackRoute, type Route as RouteScan } from '../protocol/route-scan.js';
 import { encodeAnswer } from '../protocol/encode.js';
-import { errors, FlashqError } from '../protocol/errors.js';
+import { errors, FlashqError } from '../base/errors.js';
 import { Format } from '../protocol/result.js';
 import { FANOUT_COMMANDS } from '../protocol/request.js';
 import type { Auth } from './auth.js';

@@ -1,4 +1,5 @@
 import type { Format } from '../protocol/result.js';
+import type { ControlMessage } from '../shard/messages.js';
 
 /**
  * The front's handle on one shard, whatever carries the bytes (a ring to a worker thread, or a
@@ -20,7 +21,7 @@ export interface ShardOutput {
   answer(conn: number, seq: number, code: number, bytes: Uint8Array): void;
   events(json: string): void;
   shardMsg(target: number, json: string): void;
-  control(shard: number, json: string): void;
+  control(shard: number, msg: ControlMessage): void;
   /** a frame (a shard's turn) was fully delivered: write what the sinks buffered */
   turnDone(): void;
 }

@@ -1,5 +1,5 @@
 import type { JobInput } from '../engine/types.js';
-import { errors } from './errors.js';
+import { errors } from '../base/errors.js';
 import {
   checkInt,
   cronName,

@@ -1,9 +1,9 @@
 import type { JobInput } from '../engine/types.js';
 import { DEFAULT_BACKOFF_MS } from '../engine/job-defaults.js';
-import { asBuffer, shortText, utf8Text } from './bytes.js';
+import { asBuffer, shortText, utf8Text } from '../base/bytes.js';
 import { DEFAULT_MAX_BATCH, type DecodeOptions, queueField } from './commands.js';
 import type { Decoded } from './decode-error.js';
-import { errors, FlashqError, PAYLOAD_LIMIT } from './errors.js';
+import { errors, FlashqError, PAYLOAD_LIMIT } from '../base/errors.js';
 import { fieldName, invalidField, MAX_SAFE, missingField, NO_IDS, NO_TAGS } from './fields.js';
 import { validValue, vstate } from './json-validate.js';
 import { skipWs } from './json-walk.js';

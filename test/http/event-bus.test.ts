@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventBus, EVENT_COST, type BusEvent, type EventSink } from '../../src/front/events.js';
+import { EventBus, EVENT_COST } from '../../src/front/events.js';
+import type { BusEvent, EventSink } from '../../src/events/catalogue.js';
 import { sseFrame } from '../../src/front/http/sse.js';
 import { webhookBody } from '../../src/webhooks/payload.js';
 import { isLinkLocal } from '../../src/webhooks/target.js';

@@ -32,12 +32,12 @@ describe('shard events', () => {
 
   it('produces events only for the queues someone listens to', async () => {
     const { core, events } = shard();
-    core.control('{"op":"events","on":true,"queues":["a"]}');
+    core.control({ op: 'events', on: true, queues: ['a'] });
     push(core, 'a', 1);
     push(core, 'b', 2);
     core.endTurn();
     assert.deepEqual(events.map((e) => [e.event_type, e.queue]), [['job.pushed', 'a']]);
-    core.control('{"op":"events","on":true,"queues":null}');
+    core.control({ op: 'events', on: true, queues: null });
     push(core, 'b', 3);
     core.endTurn();
     assert.deepEqual(events.map((e) => e.queue), ['a', 'b'], 'null = every queue');

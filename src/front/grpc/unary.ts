@@ -1,7 +1,7 @@
 import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { encodeGrpc, GrpcMethod } from '../../protocol/grpc-codec.js';
 import { scanId, scanIds, scanQueue } from '../../protocol/grpc-wire.js';
-import { errors, FlashqError } from '../../protocol/errors.js';
+import { errors, FlashqError } from '../../base/errors.js';
 import { Format } from '../../protocol/result.js';
 import { type GrpcContext, statusOf, statusOfError } from './context.js';
 

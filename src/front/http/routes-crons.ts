@@ -15,7 +15,7 @@ export function cronRoutes(ctx: HttpContext): void {
     const name = param(req, 0);
     const head = wrapperHead({ cmd: 'CRON', name });
     readBody(x, contentLength(req), JOB_BODY_LIMIT, (body) => {
-      const { dispatcher, router } = ctx.server;
+      const { dispatcher, router } = ctx.front;
       const queue = queueOf(body);
       const target = queue === null ? 0 : router.shardOfQueue(queue);
       dispatcher.ask(target, Format.Http, wrap(head, body)).then(({ code, bytes }) => {
@@ -33,7 +33,7 @@ export function cronRoutes(ctx: HttpContext): void {
 
   route(ctx, 'del', '/crons/:name', (x, req) => {
     const name = param(req, 0);
-    ctx.server.fanout.cronDelete(wrapNoBody({ cmd: 'CRONDELETE', name }), Format.Http).then(
+    ctx.front.fanout.cronDelete(wrapNoBody({ cmd: 'CRONDELETE', name }), Format.Http).then(
       ({ code, bytes }) => x.answer(code, bytes),
       (e: unknown) => x.error(e),
     );
