@@ -16,6 +16,8 @@ export interface Config {
   persist: 'sync' | 'async';
   /** ms a PostgreSQL transaction or probe may take before the store counts PostgreSQL as down */
   storeTimeoutMs: number;
+  /** ms a shard's full reload from PostgreSQL (start, rebuild after an outage) may take */
+  storeLoadTimeoutMs: number;
   /** worker-thread shards; 0 runs the engine on the front thread */
   shards: number;
   maxBatch: number;
@@ -83,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     databaseUrl: merged.DATABASE_URL && merged.DATABASE_URL.length > 0 ? merged.DATABASE_URL : null,
     persist,
     storeTimeoutMs: int(merged, 'STORE_TIMEOUT_MS', 10_000, 100, 3_600_000),
+    storeLoadTimeoutMs: int(merged, 'STORE_LOAD_TIMEOUT_MS', 300_000, 100, 86_400_000),
     shards: int(merged, 'SHARDS', defaultShards(), 0, 64),
     maxBatch: int(merged, 'MAX_BATCH', 1000, 1, 100_000),
     keepCompleted: int(merged, 'KEEP_COMPLETED', 100_000, 0, 100_000_000),

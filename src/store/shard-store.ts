@@ -13,6 +13,8 @@ export interface ShardStoreConfig {
   persist: 'sync' | 'async';
   /** ms a transaction or probe may take before PostgreSQL counts as down (default 10 s) */
   timeoutMs?: number;
+  /** ms a full reload of the shard's jobs may take (default 5 min: a million jobs read in ~10 s) */
+  loadTimeoutMs?: number;
 }
 
 /** Which shard a store belongs to (it loads and writes only the partitions that shard owns). */
@@ -40,6 +42,7 @@ export interface RecoveryListener {
 
 const PING_MS = 1000;
 const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_LOAD_TIMEOUT_MS = 300_000;
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 2000;
 
@@ -59,6 +62,7 @@ export class PgShardStore {
   private readonly url: string;
   private readonly name: string;
   private readonly timeoutMs: number;
+  private readonly loadTimeoutMs: number;
   /** backend of the current connection, as last seen by a probe */
   private backendPid = 0;
   /** backends of replaced connections, terminated before the next rebuild reads */
@@ -80,6 +84,7 @@ export class PgShardStore {
     this.url = cfg.url;
     this.name = `flashq-ts shard ${opts.index}`;
     this.timeoutMs = cfg.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.loadTimeoutMs = cfg.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS;
     this.sql = this.connection();
     this.writer = new GroupCommit({
       mode: cfg.persist,
@@ -112,7 +117,7 @@ export class PgShardStore {
   /** Start: load the committed state into the shard's engine and commit what restoring changed. */
   async recover(listener: RecoveryListener): Promise<void> {
     this.listener = listener;
-    const input = await loadShard(this.sql, this.owner, this.keepFinished);
+    const input = await this.load();
     listener.restore(input, false);
     await this.writer.idle();
     if (!this.writer.open) throw new Error('committing the recovered state failed');
@@ -159,6 +164,20 @@ export class PgShardStore {
     try {
       const [row] = await withTimeout(this.sql<Array<{ pid: number }>>`select pg_backend_pid() as pid`, this.timeoutMs, 'a probe');
       this.backendPid = row!.pid;
+    } catch (e) {
+      if (e instanceof StoreTimeout) this.replaceConnection();
+      throw e;
+    }
+  }
+
+  /**
+   * The shard's committed state, or a StoreTimeout after STORE_LOAD_TIMEOUT_MS: a reload stuck on
+   * a lock or on a PostgreSQL that stopped answering must not hold the start or a rebuild forever.
+   * Its connection is replaced (its backend is terminated before the next rebuild reads).
+   */
+  private async load(): Promise<RestoreInput> {
+    try {
+      return await withTimeout(loadShard(this.sql, this.owner, this.keepFinished), this.loadTimeoutMs, 'the shard reload');
     } catch (e) {
       if (e instanceof StoreTimeout) this.replaceConnection();
       throw e;
@@ -249,7 +268,7 @@ export class PgShardStore {
   private async rebuild(): Promise<void> {
     const listener = this.listener!;
     await this.endStaleBackends();
-    const input = await loadShard(this.sql, this.owner, this.keepFinished);
+    const input = await this.load();
     this.state = 'rebuilding';
     // from here on the turns are the new engine's: accept them (commands stay refused until up)
     this.needsRebuild = false;
