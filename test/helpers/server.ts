@@ -7,6 +7,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** dist/src/main.js, resolved from dist/test/helpers/server.js */
 export const MAIN = resolve(here, '../../src/main.js');
 
+/**
+ * Both runtime modes: the engine inline on the front thread, and two worker-thread shards
+ * (design.md: both modes pass the same tests). End-to-end suites run once per mode.
+ */
+export const SHARD_MODES = ['0', '2'] as const;
+
 /** A free TCP port on 127.0.0.1 (asked from the kernel). */
 export function freePort(): Promise<number> {
   return new Promise((res, rej) => {
