@@ -27,6 +27,8 @@ export interface Config {
   nodeId: string;
   nodeHost: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** origins browsers may call the HTTP API from: '*' any, a list (echoed when listed), null off */
+  corsOrigins: '*' | readonly string[] | null;
 }
 
 export class ConfigError extends Error {}
@@ -56,6 +58,27 @@ function bool(env: NodeJS.ProcessEnv, name: string): boolean {
  */
 export function defaultShards(cores = availableParallelism()): number {
   return cores <= 2 ? 0 : Math.min(8, cores - 1);
+}
+
+/** scheme://host[:port], the form of a browser's Origin header */
+const ORIGIN = /^[a-z][a-z0-9+.-]*:\/\/[^/\s,]+$/;
+
+/** CORS_ORIGINS: `*` (default, as the reference server), `none`, or a comma list of origins. */
+function corsOrigins(raw: string | undefined): Config['corsOrigins'] {
+  const v = (raw ?? '').trim();
+  if (v === '' || v === '*') return '*';
+  if (v.toLowerCase() === 'none') return null;
+  const list = v
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o.length > 0);
+  for (const o of list) {
+    if (!ORIGIN.test(o)) {
+      throw new ConfigError(`CORS_ORIGINS must be *, none or a comma list of origins like https://app.example.com:8443, got ${JSON.stringify(o)}`);
+    }
+  }
+  // browsers send the scheme and host in lower case
+  return list.map((o) => o.toLowerCase());
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = []): Config {
@@ -94,5 +117,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     nodeId,
     nodeHost: merged.NODE_HOST && merged.NODE_HOST.length > 0 ? merged.NODE_HOST : '127.0.0.1',
     logLevel: logLevel as Config['logLevel'],
+    corsOrigins: corsOrigins(merged.CORS_ORIGINS),
   };
 }

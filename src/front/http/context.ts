@@ -10,6 +10,7 @@ import type { WebhookRegistry } from '../../webhooks/registry.js';
 import type { PromMetrics } from '../../metrics/prometheus.js';
 import type { MetricsHistory } from '../../metrics/history.js';
 import type { FrontParts, ServerControl } from '../parts.js';
+import type { Cors } from './cors.js';
 import { Exchange, InFlight } from './exchange.js';
 
 /** What the server hands the HTTP listener at each start. */
@@ -31,6 +32,7 @@ export interface HttpContext {
   readonly workers: WorkerRegistry;
   readonly webhooks: WebhookRegistry;
   readonly prom: PromMetrics;
+  readonly cors: Cors;
   /** set while the listener is stopping: new requests are refused with 503 */
   stopping: boolean;
 }
@@ -39,13 +41,14 @@ export type Method = 'get' | 'post' | 'del' | 'any';
 export type Handler = (x: Exchange, req: HttpRequest) => void;
 
 /**
- * Register a route. Auth is checked first (every route but GET /health needs the bearer token when
+ * Register a route. Every answer carries the CORS headers (errors too, so browsers can read them).
+ * Auth is checked first (every route but GET /health needs the bearer token when
  * AUTH_TOKENS is set), then the handler runs synchronously: uWS's HttpRequest is only valid during
  * the callback, so handlers read headers, parameters and the query before any asynchronous step.
  */
 export function route(ctx: HttpContext, method: Method, pattern: string, handler: Handler, open = false): void {
   ctx.app[method](pattern, (res: HttpResponse, req: HttpRequest) => {
-    const x = new Exchange(res, ctx.inflight, ctx.front.dispatcher);
+    const x = new Exchange(res, ctx.inflight, ctx.front.dispatcher, ctx.cors, ctx.cors.originFor(req));
     if (ctx.stopping) {
       x.error(new FlashqError(ErrorCode.StorageUnavailable, 'Server is stopping'), true);
       return;

@@ -5,6 +5,7 @@ import { promMetrics } from '../../metrics/prometheus.js';
 import { EventBus } from '../events.js';
 import { route, type HttpContext, type HttpDeps } from './context.js';
 import { InFlight } from './exchange.js';
+import { Cors } from './cors.js';
 import { cronRoutes } from './routes-crons.js';
 import { jobRoutes } from './routes-jobs.js';
 import { queueRoutes } from './routes-queues.js';
@@ -50,11 +51,14 @@ export class HttpFront {
       workers: deps.workers,
       webhooks,
       prom: promMetrics(),
+      cors: new Cors(deps.config.corsOrigins),
       stopping: false,
     };
     // events first: the event routes are registered before the catch-all
-    const ws = new WsEvents(app, bus, auth);
-    const sse = new SseEvents(app, bus, auth);
+    const ws = new WsEvents(app, bus, auth, ctx.cors);
+    const sse = new SseEvents(app, bus, auth, ctx.cors);
+    // preflights are answered before any route's auth (browsers send them without credentials)
+    ctx.cors.route(app);
     bus.addSink(ws);
     bus.addSink(sse);
     webhooks.attach(bus);
