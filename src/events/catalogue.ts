@@ -61,8 +61,14 @@ export interface EventSource {
   interestChanged(): void;
 }
 
+/** Event types; an event record's header carries the index of its type here. */
 export const EVENT_TYPES: readonly EventType[] = ['job.pushed', 'job.started', 'job.completed', 'job.failed', 'job.progress'];
 const TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
+const INDEX: ReadonlyMap<string, number> = new Map(EVENT_TYPES.map((t, i) => [t, i]));
+
+export function eventTypeIndex(type: EventType): number {
+  return INDEX.get(type)!;
+}
 
 export function isEventType(s: string): s is EventType {
   return TYPES.has(s);

@@ -10,6 +10,12 @@ export interface AnswerSink {
   flushOut(): void;
 }
 
+/** Who reads the shards' events: one turn's events, then endBatch. */
+export interface ShardEventSink {
+  event(type: number, buf: Buffer, start: number, end: number, qs: number, qe: number): void;
+  endBatch(): void;
+}
+
 /**
  * The front's switchboard: hands records to shard links (one frame per shard per turn), routes
  * answers back to their sinks by connection id, forwards shard-to-shard messages, and applies
@@ -24,7 +30,9 @@ export class Dispatcher implements ShardOutput {
   private blockedLinks = 0;
   private readonly pauseListeners = new Set<(paused: boolean) => void>();
   links: ShardLink[] = [];
-  onEvents: ((json: string) => void) | null = null;
+  /** where job events go (the event bus, while the HTTP listener runs) */
+  eventSink: ShardEventSink | null = null;
+  private eventsInTurn = false;
   onControl: ((shard: number, msg: ControlMessage) => void) | null = null;
 
   constructor(readonly shardCount: number) {
@@ -107,8 +115,10 @@ export class Dispatcher implements ShardOutput {
     this.dirtySinks.add(sink);
   }
 
-  events(json: string): void {
-    this.onEvents?.(json);
+  event(type: number, buf: Buffer, start: number, end: number, qs: number, qe: number): void {
+    if (this.eventSink === null) return;
+    this.eventsInTurn = true;
+    this.eventSink.event(type, buf, start, end, qs, qe);
   }
 
   shardMsg(target: number, json: string): void {
@@ -120,6 +130,10 @@ export class Dispatcher implements ShardOutput {
   }
 
   turnDone(): void {
+    if (this.eventsInTurn) {
+      this.eventsInTurn = false;
+      this.eventSink?.endBatch();
+    }
     for (const sink of this.dirtySinks) sink.flushOut();
     this.dirtySinks.clear();
   }

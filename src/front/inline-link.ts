@@ -1,4 +1,5 @@
 import { Kind } from '../ring/kinds.js';
+import { FrameBuilder, FrameReader } from '../ring/records.js';
 import { Format } from '../protocol/result.js';
 import { EARLY_TURN_BYTES, ShardCore } from '../shard/core.js';
 import { openShardStore, type ShardStore } from '../shard/durable.js';
@@ -19,6 +20,9 @@ export class InlineLink implements ShardLink {
   private pending = false;
   /** request bytes handed to the core since its turn began */
   private turnBytes = 0;
+  /** the turn's events, as the records a worker shard would send (one reused buffer, no copy each) */
+  private readonly events = new FrameBuilder(16 * 1024);
+  private readonly eventReader = new FrameReader();
 
   constructor(
     readonly index: number,
@@ -28,10 +32,17 @@ export class InlineLink implements ShardLink {
   ) {
     const outbox: Outbox = {
       answer: (conn, seq, code, bytes) => output.answer(conn, seq, code, bytes),
-      events: (json) => output.events(json),
+      event: (type, qs, qe, json) => this.events.add(Kind.EVENT, type, 0, qs, qe, json),
       shardMsg: (target, json) => output.shardMsg(target, json),
       control: (msg) => output.control(index, msg),
-      flush: () => output.turnDone(),
+      flush: () => {
+        if (this.events.count > 0) {
+          const r = this.eventReader.reset(this.events.finish());
+          while (r.next()) output.event(r.format, r.bytes, r.start, r.end, r.start + r.conn, r.start + r.seq);
+          this.events.reset();
+        }
+        output.turnDone();
+      },
     };
     this.core = new ShardCore(opts, outbox, store);
   }

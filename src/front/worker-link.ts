@@ -77,7 +77,7 @@ export class WorkerLink implements ShardLink {
           out.answer(r.conn, r.seq, r.code, r.bytes.subarray(r.start, r.end));
           break;
         case Kind.EVENT:
-          out.events(r.text());
+          out.event(r.format, r.bytes, r.start, r.end, r.start + r.conn, r.start + r.seq);
           break;
         case Kind.SHARD_MSG:
           out.shardMsg(r.conn, r.text());

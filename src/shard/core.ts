@@ -14,7 +14,8 @@ import type { Outbox } from './outbox.js';
 import type { ShardOptions } from './start.js';
 import { Waiters, type Waiter } from './waiters.js';
 import { runCommand } from './commands.js';
-import { eventsJson } from './events-json.js';
+import { eventTypeIndex } from '../events/catalogue.js';
+import { eventJson, eventQueueStart } from './events-json.js';
 
 /** An answer of the turn, kept with what is needed to re-encode it as a storage failure. */
 interface PendingAnswer {
@@ -370,7 +371,10 @@ export class ShardCore {
 
   private emit(turn: TurnOutput): void {
     for (const a of turn.answers) this.out.answer(a.conn, a.seq, a.code, a.bytes);
-    if (turn.events.length > 0) this.out.events(eventsJson(turn.events));
+    for (const ev of turn.events) {
+      const qs = eventQueueStart(ev);
+      this.out.event(eventTypeIndex(ev.type), qs, qs + ev.queue.length, eventJson(ev));
+    }
     for (const m of turn.messages) this.out.shardMsg(m.target, JSON.stringify(m.msg));
     this.out.flush();
   }

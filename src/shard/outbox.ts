@@ -7,8 +7,11 @@ import type { ShardToFront } from './messages.js';
 export interface Outbox {
   /** `code` 0 = ok, else the ErrorCode of the failure (the front maps it to HTTP/gRPC statuses). */
   answer(conn: number, seq: number, code: number, bytes: Uint8Array): void;
-  /** a JSON array of events (one record per turn) */
-  events(json: string): void;
+  /**
+   * one job event: its type (index in EVENT_TYPES), its JSON object, and where its queue name sits
+   * in that text [qs, qe) (queue names are ASCII, so bytes and characters count alike)
+   */
+  event(type: number, qs: number, qe: number, json: string): void;
   /** a message for another shard, routed by the front */
   shardMsg(target: number, json: string): void;
   /** a message for the front itself */

@@ -41,7 +41,8 @@ const outbox: Outbox = {
     if (out.byteLength + need > frameLimit) outbox.flush();
     out.add(Kind.ANSWER, 0, code, conn, seq, bytes);
   },
-  events: (json) => out.add(Kind.EVENT, 0, 0, 0, 0, json),
+  // the header carries the event's type and where its queue sits: the front reads no JSON
+  event: (type, qs, qe, json) => out.add(Kind.EVENT, type, 0, qs, qe, json),
   shardMsg: (target, json) => out.add(Kind.SHARD_MSG, 0, 0, target, 0, json),
   control: (msg) => out.add(Kind.CONTROL, 0, 0, 0, 0, encodeControl(msg)),
   flush: () => {

@@ -14,7 +14,7 @@ function inlineShard(): { link: InlineLink; sent: Array<{ target: number; msg: S
   const answers: string[] = [];
   const output: ShardOutput = {
     answer: (_conn, _seq, _code, bytes) => answers.push(Buffer.from(bytes).toString('utf8').trim()),
-    events: () => {},
+    event: () => {},
     shardMsg: (target, json) => sent.push({ target, msg: JSON.parse(json) as ShardMessage }),
     control: () => {},
     turnDone: () => {},

@@ -18,7 +18,7 @@ async function shard(url: string, persist: 'sync' | 'async'): Promise<{ core: Sh
   const controls: ControlMessage[] = [];
   const outbox: Outbox = {
     answer: (_conn, _seq, _code, bytes) => answers.push(Buffer.from(bytes).toString('utf8').trim()),
-    events: () => {},
+    event: () => {},
     shardMsg: () => {},
     control: (msg) => controls.push(msg),
     flush: () => {},

@@ -41,7 +41,7 @@ export class HttpFront {
     const app: ClosableApp = uWS.App();
     const { dispatcher, auth, webhooks } = deps;
     const bus = new EventBus((on, queues) => dispatcher.broadcastControl({ op: 'events', on, queues: on && queues ? [...queues] : null }));
-    dispatcher.onEvents = bus.onEvents;
+    dispatcher.eventSink = bus;
     await webhooks.load();
     const ctx: HttpContext = {
       front: deps,
@@ -103,7 +103,7 @@ export class HttpFront {
     ctx.bus.removeSink(this.ws);
     ctx.bus.removeSink(this.sse);
     ctx.bus.close();
-    if (ctx.front.dispatcher.onEvents === ctx.bus.onEvents) ctx.front.dispatcher.onEvents = null;
+    if (ctx.front.dispatcher.eventSink === ctx.bus) ctx.front.dispatcher.eventSink = null;
     // idle keep-alive connections have no request to finish: close them with the app
     (ctx.app as ClosableApp).close?.();
     log.debug('http closed');
