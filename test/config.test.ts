@@ -1,6 +1,6 @@
 import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, defaultShards, loadConfig } from '../src/config.js';
+import { ConfigError, defaultNodeId, defaultShards, loadConfig } from '../src/config.js';
 
 describe('configuration', () => {
   it('an empty environment gives the README defaults', () => {
@@ -18,7 +18,7 @@ describe('configuration', () => {
     assert.equal(c.keepCompleted, 100_000);
     assert.equal(c.maxQueues, 10_000);
     assert.equal(c.clusterMode, false);
-    assert.equal(c.nodeId, `node-${process.pid}`);
+    assert.equal(c.nodeId, defaultNodeId('127.0.0.1', [6789, 6790, 6791]));
     assert.equal(c.nodeHost, '127.0.0.1');
     assert.equal(c.logLevel, 'info');
     assert.equal(c.shards, defaultShards());
@@ -44,6 +44,8 @@ describe('configuration', () => {
       KEEP_COMPLETED: '0',
       MAX_QUEUES: '7',
       CLUSTER_MODE: 'yes',
+      CLUSTER_PORT: '7000',
+      CLUSTER_SECRET: 'a-secret-of-16-chars',
       NODE_ID: 'n1',
       NODE_HOST: 'h1',
       LOG_LEVEL: 'WARN',
@@ -68,7 +70,7 @@ describe('configuration', () => {
   it('empty values fall back to the defaults', () => {
     const c = loadConfig({ HOST: '', PORT: '', DATABASE_URL: '', UNIX_SOCKET: '', NODE_ID: '', CLUSTER_MODE: '' });
     assert.deepEqual([c.host, c.port, c.databaseUrl, c.unixSocket, c.clusterMode], ['0.0.0.0', 6789, null, null, false]);
-    assert.match(c.nodeId, /^node-\d+$/);
+    assert.match(c.nodeId, /^node-[0-9a-f]{12}$/);
   });
 
   it('refuses bad values with a message naming the variable and the value', () => {
