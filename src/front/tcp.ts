@@ -3,7 +3,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { existsSync, unlinkSync } from 'node:fs';
 import type { TlsConfig } from '../config.js';
 import { log } from '../log.js';
-import { errors } from '../protocol/errors.js';
+import { errors } from '../base/errors.js';
 import { encodeError } from '../protocol/encode.js';
 import { Format } from '../protocol/result.js';
 import type { Auth } from './auth.js';

@@ -14,10 +14,10 @@ import {
 } from '@grpc/grpc-js';
 import type { TlsConfig } from '../../config.js';
 import { log } from '../../log.js';
-import { errors } from '../../protocol/errors.js';
+import { errors } from '../../base/errors.js';
 import { GrpcMethod } from '../../protocol/grpc-codec.js';
+import type { FrontParts } from '../parts.js';
 import type { ConnectionLimit } from '../limits.js';
-import type { Server } from '../../server.js';
 import { GrpcContext, MAX_MESSAGE } from './context.js';
 import { JobProcessor, processOptions } from './process-jobs.js';
 import { pull } from './pull.js';
@@ -139,9 +139,9 @@ export class GrpcFront {
     readonly port: number,
   ) {}
 
-  static async start(server: Server): Promise<GrpcFront> {
-    const ctx = new GrpcContext(server);
-    const limit = server.limit;
+  static async start(parts: FrontParts): Promise<GrpcFront> {
+    const ctx = new GrpcContext(parts);
+    const limit = parts.limit;
     const refusals = new Refusals(limit);
     const grpc = new GrpcServer({
       'grpc.max_receive_message_length': MAX_MESSAGE,
@@ -149,7 +149,7 @@ export class GrpcFront {
       interceptors: [refusals.interceptor],
     });
     grpc.addService(QUEUE_SERVICE, handlers(ctx));
-    const injector = grpc.createConnectionInjector(credentials(server.config.tls));
+    const injector = grpc.createConnectionInjector(credentials(parts.config.tls));
     const sockets = new Set<Socket>();
     const listener = createNetServer({ noDelay: true }, (socket) => {
       socket.on('error', () => {
@@ -161,7 +161,7 @@ export class GrpcFront {
       else refusals.add(socket);
       injector.injectConnection(socket);
     });
-    const { host, grpcPort } = server.config;
+    const { host, grpcPort } = parts.config;
     const port = await new Promise<number>((resolve, reject) => {
       listener.once('error', reject);
       listener.listen(grpcPort, host, () => {
