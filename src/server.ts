@@ -94,6 +94,7 @@ export class Server {
     this.router = new Router(this.dispatcher);
     this.fanout = new Fanout(this.dispatcher);
     this.fanout.rates = this.history;
+    this.fanout.ownerOf = (queue) => this.router.shardOfQueue(queue);
     const requests = new RequestRouter(this.dispatcher, this.router, this.fanout, this.auth, c.maxBatch);
     this.tcp = new TcpFront(requests, this.dispatcher, this.auth);
     if (c.port > 0) this.tcpPort = await this.tcp.listen(c.port, c.host);
