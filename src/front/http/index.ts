@@ -7,6 +7,7 @@ import { EventBus } from '../events.js';
 import { route, type HttpContext } from './context.js';
 import { InFlight } from './exchange.js';
 import { cronRoutes } from './routes-crons.js';
+import { dashboardRoutes } from './routes-dashboard.js';
 import { jobRoutes } from './routes-jobs.js';
 import { queueRoutes } from './routes-queues.js';
 import { serverRoutes } from './routes-server.js';
@@ -72,6 +73,7 @@ export class HttpFront {
     workerRoutes(ctx);
     webhookRoutes(ctx);
     serverRoutes(ctx);
+    dashboardRoutes(ctx);
     route(ctx, 'any', '/*', (x, req) =>
       x.error(new FlashqError(ErrorCode.NotFound, `Route not found: ${req.getMethod().toUpperCase()} ${req.getUrl()}`)),
     );
