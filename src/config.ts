@@ -16,6 +16,8 @@ export interface Config {
   persist: 'sync' | 'async';
   /** ms a PostgreSQL transaction or probe may take before the store counts PostgreSQL as down */
   storeTimeoutMs: number;
+  /** ms a shard's full reload from PostgreSQL (start, rebuild after an outage) may take */
+  storeLoadTimeoutMs: number;
   /** worker-thread shards; 0 runs the engine on the front thread */
   shards: number;
   maxBatch: number;
@@ -25,6 +27,8 @@ export interface Config {
   nodeId: string;
   nodeHost: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** origins browsers may call the HTTP API from: '*' any, a list (echoed when listed), null off */
+  corsOrigins: '*' | readonly string[] | null;
 }
 
 export class ConfigError extends Error {}
@@ -56,6 +60,27 @@ export function defaultShards(cores = availableParallelism()): number {
   return cores <= 2 ? 0 : Math.min(8, cores - 1);
 }
 
+/** scheme://host[:port], the form of a browser's Origin header */
+const ORIGIN = /^[a-z][a-z0-9+.-]*:\/\/[^/\s,]+$/;
+
+/** CORS_ORIGINS: `*` (default, as the reference server), `none`, or a comma list of origins. */
+function corsOrigins(raw: string | undefined): Config['corsOrigins'] {
+  const v = (raw ?? '').trim();
+  if (v === '' || v === '*') return '*';
+  if (v.toLowerCase() === 'none') return null;
+  const list = v
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o.length > 0);
+  for (const o of list) {
+    if (!ORIGIN.test(o)) {
+      throw new ConfigError(`CORS_ORIGINS must be *, none or a comma list of origins like https://app.example.com:8443, got ${JSON.stringify(o)}`);
+    }
+  }
+  // browsers send the scheme and host in lower case
+  return list.map((o) => o.toLowerCase());
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = []): Config {
   // flags of the same meaning as the environment: --port=6789, --http-port=…, --shards=…
   const merged: NodeJS.ProcessEnv = { ...env };
@@ -83,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     databaseUrl: merged.DATABASE_URL && merged.DATABASE_URL.length > 0 ? merged.DATABASE_URL : null,
     persist,
     storeTimeoutMs: int(merged, 'STORE_TIMEOUT_MS', 10_000, 100, 3_600_000),
+    storeLoadTimeoutMs: int(merged, 'STORE_LOAD_TIMEOUT_MS', 300_000, 100, 86_400_000),
     shards: int(merged, 'SHARDS', defaultShards(), 0, 64),
     maxBatch: int(merged, 'MAX_BATCH', 1000, 1, 100_000),
     keepCompleted: int(merged, 'KEEP_COMPLETED', 100_000, 0, 100_000_000),
@@ -91,5 +117,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     nodeId,
     nodeHost: merged.NODE_HOST && merged.NODE_HOST.length > 0 ? merged.NODE_HOST : '127.0.0.1',
     logLevel: logLevel as Config['logLevel'],
+    corsOrigins: corsOrigins(merged.CORS_ORIGINS),
   };
 }

@@ -69,7 +69,7 @@ export class Server {
       maxQueues: c.maxQueues,
       maxBatch: c.maxBatch,
     });
-    const store = c.databaseUrl ? { url: c.databaseUrl, persist: c.persist, timeoutMs: c.storeTimeoutMs } : null;
+    const store = c.databaseUrl ? { url: c.databaseUrl, persist: c.persist, timeoutMs: c.storeTimeoutMs, loadTimeoutMs: c.storeLoadTimeoutMs } : null;
     if (store) {
       // before any shard starts: an unreachable database stops the server here
       await migrateDatabase(store.url);

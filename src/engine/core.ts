@@ -20,6 +20,7 @@ import {
   jobText,
   keyOf,
   ownText,
+  setLastError,
   setRun,
   setStamp,
 } from './job.js';
@@ -253,7 +254,7 @@ export class Core {
       this.toDlq(job, error, now, false);
       return;
     }
-    extraOf(job).error = error;
+    setLastError(job, error);
     if (this.fx.eventsOn) this.fx.event('job.failed', job.q, idOf(job), now, null, error, null);
     if (job.opts.ttl > 0 && now >= job.created + job.opts.ttl) {
       // its ttl ran out while it was running: it may not be delivered again
@@ -281,7 +282,7 @@ export class Core {
     const q = job.q;
     job.st = FAILED;
     setStamp(job, now - job.created);
-    extraOf(job).error = error;
+    setLastError(job, error);
     ownText(job); // the DLQ may keep it long after its batch is gone
     q.dlq.add(job);
     this.stats.dlq++;

@@ -174,6 +174,17 @@ export function extraOf(job: Job): JobExtra {
   return job.x ?? (job.x = new JobExtra());
 }
 
+/**
+ * A failure's error text, kept as the job's error and shown as its progress message (the reference
+ * server's place for the last error, which GETJOB, DLQ listings and job views carry). A failure
+ * without a text keeps the previous message.
+ */
+export function setLastError(job: Job, error: string | null): void {
+  const x = extraOf(job);
+  x.error = error;
+  if (error !== null) x.progressMsg = error;
+}
+
 export function idOf(job: Job): number {
   return job.seq * PARTITIONS + job.q.partition;
 }

@@ -60,8 +60,9 @@ export class TcpConnection implements AnswerSink {
     if (this.closed || this.closeAfterFlush) return;
     if (this.mode === Mode.Unknown) {
       const b = chunk[0]!;
-      // `{` or whitespace opens JSON lines; anything else is a length prefix of MessagePack framing
-      this.mode = b === 0x7b || b === 0x20 || b === 0x09 || b === 0x0d || b === 0x0a ? Mode.Json : Mode.Msgpack;
+      // every accepted length prefix starts with 0x00 (frames are far below 16 MiB); anything else is
+      // JSON lines, so a client whose first line is not an object still gets `Invalid JSON`
+      this.mode = b === 0x00 ? Mode.Msgpack : Mode.Json;
     }
     (this.split ??= this.router.splitterFor(this))(chunk);
   }

@@ -11,6 +11,15 @@ export interface MetricsPoint {
   processing: number;
   delayed: number;
   dlq: number;
+  // the reference server's names for the same samples, so its dashboard reads this history as is
+  /** = total_completed */
+  completed: number;
+  /** = total_failed */
+  failed: number;
+  /** = jobs_per_second */
+  throughput: number;
+  /** = avg_latency_ms */
+  latency_ms: number;
 }
 
 export const HISTORY_POINTS = 60;
@@ -62,6 +71,10 @@ export class MetricsHistory {
       jobs_per_second: this.last.jobsPerSecond,
       avg_latency_ms: this.last.avgLatencyMs,
       ...stats,
+      completed: counters.totalCompleted,
+      failed: counters.totalFailed,
+      throughput: this.last.jobsPerSecond,
+      latency_ms: this.last.avgLatencyMs,
     };
     this.points.push(point);
     if (this.points.length > HISTORY_POINTS) this.points.shift();

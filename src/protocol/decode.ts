@@ -89,8 +89,13 @@ export function decodeJson(bytes: Uint8Array, opts: DecodeOptions, lite = true):
     raw.reset(buf, 0, buf.length, false);
   }
   const o = parseJson(buf, true);
-  if (!isObj(o)) throw new DecodeError(errors.badRequest('Request must be a JSON object'), null);
+  // a line of valid JSON that is no object is not a request either (compat.md: `Invalid JSON`)
+  if (!isObj(o)) throw new DecodeError(errors.invalidJson(`a request must be an object, got ${jsonKind(o)}`), null);
   return commandOf(o, opts, raw, reqIdOf(o.reqId));
+}
+
+function jsonKind(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`;
 }
 
 // 64-bit integers (how non-JS clients send large ids and times) decode as numbers when they fit in

@@ -1,3 +1,4 @@
+import type { RestoreInput } from '../engine/api.js';
 import { partitionOf } from '../engine/partition.js';
 import type { Changes } from '../engine/types.js';
 import { log } from '../log.js';
@@ -14,6 +15,8 @@ export interface ShardStoreConfig {
   persist: 'sync' | 'async';
   /** ms a transaction or probe may take before PostgreSQL counts as down (default 10 s) */
   timeoutMs?: number;
+  /** ms a full reload of the shard's jobs may take (default 5 min: a million jobs read in ~10 s) */
+  loadTimeoutMs?: number;
 }
 
 /** Control message a shard sends the front when its store goes up or down (see StoreStatus). */
@@ -23,6 +26,7 @@ export function storeStatusMessage(available: boolean): string {
 
 const PING_MS = 1000;
 const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_LOAD_TIMEOUT_MS = 300_000;
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 2000;
 
@@ -42,6 +46,7 @@ export class PgShardStore implements ShardStore {
   private readonly url: string;
   private readonly name: string;
   private readonly timeoutMs: number;
+  private readonly loadTimeoutMs: number;
   /** backend of the current connection, as last seen by a probe */
   private backendPid = 0;
   /** backends of replaced connections, terminated before the next rebuild reads */
@@ -63,6 +68,7 @@ export class PgShardStore implements ShardStore {
     this.url = cfg.url;
     this.name = `flashq-ts shard ${opts.index}`;
     this.timeoutMs = cfg.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.loadTimeoutMs = cfg.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS;
     this.sql = this.connection();
     this.writer = new GroupCommit({
       mode: cfg.persist,
@@ -95,7 +101,7 @@ export class PgShardStore implements ShardStore {
   /** Start: load the committed state into the shard's engine and commit what restoring changed. */
   async recover(core: ShardCore): Promise<void> {
     this.core = core;
-    const input = await loadShard(this.sql, this.owner, this.keepFinished);
+    const input = await this.load();
     core.restore(input);
     await this.writer.idle();
     if (!this.writer.open) throw new Error('committing the recovered state failed');
@@ -142,6 +148,20 @@ export class PgShardStore implements ShardStore {
     try {
       const [row] = await withTimeout(this.sql<Array<{ pid: number }>>`select pg_backend_pid() as pid`, this.timeoutMs, 'a probe');
       this.backendPid = row!.pid;
+    } catch (e) {
+      if (e instanceof StoreTimeout) this.replaceConnection();
+      throw e;
+    }
+  }
+
+  /**
+   * The shard's committed state, or a StoreTimeout after STORE_LOAD_TIMEOUT_MS: a reload stuck on
+   * a lock or on a PostgreSQL that stopped answering must not hold the start or a rebuild forever.
+   * Its connection is replaced (its backend is terminated before the next rebuild reads).
+   */
+  private async load(): Promise<RestoreInput> {
+    try {
+      return await withTimeout(loadShard(this.sql, this.owner, this.keepFinished), this.loadTimeoutMs, 'the shard reload');
     } catch (e) {
       if (e instanceof StoreTimeout) this.replaceConnection();
       throw e;
@@ -232,7 +252,7 @@ export class PgShardStore implements ShardStore {
   private async rebuild(): Promise<void> {
     const core = this.core!;
     await this.endStaleBackends();
-    const input = await loadShard(this.sql, this.owner, this.keepFinished);
+    const input = await this.load();
     this.state = 'rebuilding';
     // from here on the turns are the new engine's: accept them (commands stay refused until up)
     this.needsRebuild = false;

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { log } from '../log.js';
-import { hostOf, isLinkLocal, safeLookup } from './target.js';
+import { hostOf, refusedAddress, safeLookup } from './target.js';
 
 export interface DeliveryOptions {
   /** per attempt, connect to last byte of the answer */
@@ -128,8 +128,9 @@ export class WebhookDelivery {
         reject(new Error('invalid url'));
         return;
       }
-      if (isLinkLocal(hostOf(url))) {
-        reject(new Error('link-local target refused'));
+      const refused = refusedAddress(hostOf(url));
+      if (refused !== null) {
+        reject(new Error(`target refused: ${refused}`));
         return;
       }
       const https = url.protocol === 'https:';

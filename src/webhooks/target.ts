@@ -3,10 +3,19 @@ import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'nod
 import { errors } from '../protocol/errors.js';
 
 /**
- * Where a webhook may point. Link-local 169.254.0.0/16 is refused because cloud metadata services
- * live there (a webhook URL must not become a way to read instance credentials); the check runs on
- * the URL at creation and again on every resolved address at delivery, so a DNS name that later
- * resolves there is refused too. Only http and https.
+ * Where a webhook may point. A webhook URL must not become a way to read a cloud instance's
+ * credentials from its metadata service, so these are refused:
+ * - link-local 169.254.0.0/16 (AWS, GCP, Azure, OpenStack metadata at 169.254.169.254) and
+ *   fe80::/10;
+ * - the other metadata addresses: 100.100.100.200 (Alibaba Cloud) and fd00:ec2::254 (AWS IPv6);
+ * - any IPv6 spelling that carries one of those IPv4 addresses: IPv4-mapped ::ffff:a.b.c.d,
+ *   IPv4-compatible ::a.b.c.d, NAT64 64:ff9b::a.b.c.d and 6to4 2002:AABB:CCDD::.
+ * IPv4 hosts are compared by value, so decimal (2852039166), hex (0xA9FEA9FE), octal (0251.0376…)
+ * and short (169.254.43518) forms are the same address. The rule runs on the URL when the webhook
+ * is created and again at every delivery, both on the URL and on every address its name resolves
+ * to at that moment (a DNS name that later points there is refused too). Redirects are never
+ * followed: a 3xx answer is a failed attempt. Only http and https; no credentials in the URL.
+ * Loopback and private networks stay allowed (receivers often run beside the server).
  */
 
 const MAX_URL = 2048;
@@ -23,7 +32,8 @@ export function checkTargetUrl(raw: string): URL {
     throw errors.badRequest(`Invalid field "url": scheme ${url.protocol.replace(/:$/, '')} is not allowed (http or https only)`);
   }
   if (url.username !== '' || url.password !== '') throw errors.badRequest('Invalid field "url": credentials in the URL are not allowed');
-  if (isLinkLocal(hostOf(url))) throw errors.badRequest('Invalid field "url": link-local addresses (169.254.0.0/16) are not allowed');
+  const why = refusedAddress(hostOf(url));
+  if (why !== null) throw errors.badRequest(`Invalid field "url": ${why}`);
   return url;
 }
 
@@ -33,16 +43,69 @@ export function hostOf(url: URL): string {
   return h.startsWith('[') && h.endsWith(']') ? h.slice(1, -1) : h;
 }
 
-/** 169.254.0.0/16, IPv6 link-local fe80::/10, and IPv4-mapped/compatible forms of the former. */
-export function isLinkLocal(host: string): boolean {
-  const kind = isIP(host);
-  if (kind === 4) return host.startsWith('169.254.');
-  if (kind !== 6) return false;
+const ALIBABA_METADATA = ipv4(100, 100, 100, 200);
+const AWS_METADATA_V6 = [0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0254];
+
+function ipv4(a: number, b: number, c: number, d: number): number {
+  return ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
+}
+
+function refusedV4(v: number): string | null {
+  if (v >>> 16 === 0xa9fe) return 'link-local addresses (169.254.0.0/16) are not allowed';
+  if (v === ALIBABA_METADATA) return 'cloud metadata addresses are not allowed';
+  return null;
+}
+
+/** Why a host (an IP address in any spelling, or a name) may not be a webhook target, or null. */
+export function refusedAddress(host: string): string | null {
+  const v4 = parseIPv4(host);
+  if (v4 !== null) return refusedV4(v4);
+  if (isIP(host) !== 6) return null;
   const g = ipv6Groups(host);
-  if (g === null) return false;
-  if ((g[0]! & 0xffc0) === 0xfe80) return true;
-  const v4Tail = g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && (g[5] === 0xffff || g[5] === 0);
-  return v4Tail && g[6] === 0xa9fe;
+  if (g === null) return null;
+  if ((g[0]! & 0xffc0) === 0xfe80) return 'link-local addresses (fe80::/10) are not allowed';
+  if (g.every((x, i) => x === AWS_METADATA_V6[i])) return 'cloud metadata addresses are not allowed';
+  const embedded = embeddedIPv4(g);
+  return embedded === null ? null : refusedV4(embedded);
+}
+
+/** 169.254.0.0/16, fe80::/10, the metadata addresses, in any spelling (see above). */
+export function isLinkLocal(host: string): boolean {
+  return refusedAddress(host) !== null;
+}
+
+/** The IPv4 address an IPv6 address carries (mapped, compatible, NAT64, 6to4), or null. */
+function embeddedIPv4(g: number[]): number | null {
+  const tail = ((g[6]! << 16) | g[7]!) >>> 0;
+  const zeros = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+  if (zeros(0, 5) && (g[5] === 0xffff || g[5] === 0)) return tail;
+  if (g[0] === 0x64 && g[1] === 0xff9b && zeros(2, 6)) return tail;
+  if (g[0] === 0x2002) return ((g[1]! << 16) | g[2]!) >>> 0;
+  return null;
+}
+
+/**
+ * An IPv4 address as inet_aton reads it (1 to 4 parts, each decimal, 0x hex or 0 octal, the last
+ * part filling the remaining bytes), or null when `host` is not one.
+ */
+export function parseIPv4(host: string): number | null {
+  const parts = host.split('.');
+  if (parts.length > 4 || parts.some((p) => p.length === 0)) return null;
+  const nums: number[] = [];
+  for (const p of parts) {
+    let n: number;
+    if (/^0x[0-9a-f]*$/i.test(p)) n = p.length === 2 ? 0 : parseInt(p.slice(2), 16);
+    else if (/^0[0-7]+$/.test(p)) n = parseInt(p, 8);
+    else if (/^(0|[1-9][0-9]*)$/.test(p)) n = Number(p);
+    else return null;
+    if (!Number.isSafeInteger(n)) return null;
+    nums.push(n);
+  }
+  const last = nums.pop()!;
+  if (nums.some((n) => n > 255) || last >= 2 ** (8 * (4 - nums.length))) return null;
+  let v = 0;
+  for (const n of nums) v = v * 256 + n;
+  return v * 2 ** (8 * (4 - nums.length)) + last;
 }
 
 /** The 8 16-bit groups of a valid IPv6 address (a dotted IPv4 tail becomes two groups). */
@@ -65,17 +128,23 @@ function ipv6Groups(host: string): number[] | null {
 }
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+type Resolve = (hostname: string, options: LookupOptions, callback: LookupCallback) => void;
 
-/** dns.lookup for http.request that refuses link-local answers (see above). */
-export function safeLookup(hostname: string, options: LookupOptions, callback: LookupCallback): void {
-  dnsLookup(hostname, { ...options }, (err, address: string | LookupAddress[], family?: number) => {
-    if (err) return callback(err, address, family);
-    const list = Array.isArray(address) ? address.map((a) => a.address) : [address];
-    if (list.some(isLinkLocal)) {
-      const e: NodeJS.ErrnoException = new Error(`webhook target ${hostname} resolves to a link-local address`);
-      e.code = 'EACCES';
-      return callback(e, address, family);
-    }
-    callback(null, address, family);
-  });
+/** A dns.lookup for http.request that refuses names resolving to a refused address (see above). */
+export function guardedLookup(resolve: Resolve): Resolve {
+  return (hostname, options, callback) => {
+    resolve(hostname, { ...options }, (err, address, family) => {
+      if (err) return callback(err, address, family);
+      const list = Array.isArray(address) ? address.map((a) => a.address) : [address];
+      const bad = list.find((a) => refusedAddress(a) !== null);
+      if (bad !== undefined) {
+        const e: NodeJS.ErrnoException = new Error(`webhook target ${hostname} resolves to ${bad}: ${refusedAddress(bad)}`);
+        e.code = 'EACCES';
+        return callback(e, address, family);
+      }
+      callback(null, address, family);
+    });
+  };
 }
+
+export const safeLookup: Resolve = guardedLookup(dnsLookup as unknown as Resolve);

@@ -38,6 +38,39 @@ test('cron: five fields mean seconds 0', () => {
   assert.equal(next('30 9 * * 1-5', '2024-01-06T00:00:00.000Z'), '2024-01-08T09:30:00.000Z');
 });
 
+test('cron: exactly */N is an interval of N seconds counted from now', () => {
+  assert.equal(nextRunAfter('*/60', T0), T0 + 60_000);
+  assert.equal(nextRunAfter('*/1', T0 + 123), T0 + 1_123);
+  assert.equal(nextRunAfter(' */5 ', T0), T0 + 5_000);
+  // with more fields it stays standard cron: */5 in the seconds field is :00, :05, :10 …
+  assert.equal(next('*/5 * * * * *', '2024-01-01T00:00:01.300Z'), '2024-01-01T00:00:05.000Z');
+  assert.equal(next('*/5 * * * *', '2024-01-01T00:00:01.300Z'), '2024-01-01T00:05:00.000Z');
+  throwsFlashq(() => nextRunAfter('*/0', T0), 'Invalid cron expression: interval */0 must be at least 1 second');
+  throwsFlashq(() => nextRunAfter('*/4294967296', T0), 'Invalid cron expression: interval */4294967296 is longer than 4294967295 seconds');
+  throwsFlashq(() => nextRunAfter('*/-5', T0), 'Invalid cron expression: expected 5 or 6 fields, got 1');
+  throwsFlashq(() => nextRunAfter('*/1.5', T0), 'Invalid cron expression: expected 5 or 6 fields, got 1');
+  throwsFlashq(() => nextRunAfter('*/', T0), 'Invalid cron expression: expected 5 or 6 fields, got 1');
+});
+
+test('an interval cron fires every N seconds from its creation, keeps its schedule as given, and collapses missed runs', () => {
+  const e = engine();
+  const v = e.cronUpsert('every-7s', 'q', '*/7', '{"n":1}', 3, T0 + 500);
+  assert.equal(v.schedule, '*/7');
+  assert.equal(v.nextRun, T0 + 7_500);
+  e.tick(T0 + 7_499);
+  assert.equal(e.stats().queued, 0);
+  e.tick(T0 + 7_500);
+  assert.equal(e.stats().queued, 1);
+  assert.deepEqual(e.cronList().map((c) => [c.schedule, c.nextRun]), [['*/7', T0 + 14_500]]);
+  // the server was away for a minute: one push, then every 7 s from the late run
+  e.tick(T0 + 74_000);
+  assert.equal(e.stats().queued, 2);
+  assert.equal(e.cronList()[0]!.nextRun, T0 + 81_000);
+  const [j] = e.pull('q', 1, T0 + 74_000, 1);
+  assert.equal(j!.data, '{"n":1}');
+  assert.equal(j!.priority, 3);
+});
+
 test('cron: invalid or over-long schedules are refused with "Invalid cron expression"', () => {
   throwsFlashq(() => nextRunAfter('60 * * * * *', T0), 'Invalid cron expression: Constraint error, got value 60 expected range 0-59');
   throwsFlashq(() => nextRunAfter('a b c', T0), 'Invalid cron expression: expected 5 or 6 fields, got 3');

@@ -80,6 +80,9 @@ for (const framing of ['json', 'msgpack'] as const) {
       for (const j of pulled.jobs) await c.call({ cmd: 'FAIL', id: j.id, error: 'nope' });
       const dlq = await c.call({ cmd: 'DLQ', queue: 'dlq-q' });
       assert.deepEqual(dlq.jobs.map((j: { id: number }) => j.id), pushed.ids, 'oldest first');
+      // the last error is the job's progress_msg, as the reference server shows it
+      assert.deepEqual(dlq.jobs.map((j: { progress_msg: string }) => j.progress_msg), ['nope', 'nope', 'nope']);
+      assert.equal((await c.call({ cmd: 'GETJOB', id: pushed.ids[0] })).job.progress_msg, 'nope');
       assert.deepEqual(await c.call({ cmd: 'RETRYDLQ', queue: 'dlq-q', id: pushed.ids[1] }), { ok: true, ids: [1] });
       assert.deepEqual(await c.call({ cmd: 'RETRYDLQ', queue: 'dlq-q' }), { ok: true, ids: [2] });
       const again = await c.call({ cmd: 'PULLB', queue: 'dlq-q', count: 10 });
@@ -127,6 +130,17 @@ for (const framing of ['json', 'msgpack'] as const) {
       assert.equal((await c.call({ cmd: 'CRONLIST' })).crons.filter((x: { name: string }) => x.name === 'nightly').length, 1, 'a refused CRON changes nothing');
       assert.deepEqual(await c.call({ cmd: 'CRONDELETE', name: 'nightly' }), { ok: true });
       assert.equal((await c.call({ cmd: 'CRONLIST' })).crons.filter((x: { name: string }) => x.name === 'nightly').length, 0);
+    });
+
+    it('CRON takes the */N interval shorthand and CRONLIST shows it as given', async () => {
+      const before = Date.now();
+      assert.deepEqual(await c.call({ cmd: 'CRON', name: 'every-minute', queue: 'ticks', data: { t: 1 }, schedule: '*/60' }), { ok: true });
+      const after = Date.now();
+      const cron = (await c.call({ cmd: 'CRONLIST' })).crons.find((x: { name: string }) => x.name === 'every-minute');
+      assert.equal(cron.schedule, '*/60');
+      assert.ok(cron.next_run >= before + 60_000 && cron.next_run <= after + 60_000, `next_run ${cron.next_run - before} ms after the request`);
+      assert.match((await c.call({ cmd: 'CRON', name: 'never', queue: 'ticks', schedule: '*/0' })).error, /^Invalid cron expression: interval \*\/0/);
+      assert.deepEqual(await c.call({ cmd: 'CRONDELETE', name: 'every-minute' }), { ok: true });
     });
 
     it('STATS and METRICS are flat / nested as documented', async () => {

@@ -169,6 +169,21 @@ describe('compat.md job semantics through the wire (2 shards)', () => {
     assert.equal((await c.call({ cmd: 'GETSTATE', id: a.ids[0] })).state, 'active', 'nothing was acked');
   });
 
+  it('a connection that closes with a job leased fails it back with progress_msg "worker connection lost"', async () => {
+    const q = 'lease-lost-msg';
+    const worker = await WireClient.open(server.port);
+    const { id } = await worker.call({ cmd: 'PUSH', queue: q, data: 1 });
+    assert.equal((await worker.call({ cmd: 'PULL', queue: q })).job.id, id);
+    await worker.close();
+    const job = await waitFor(async () => {
+      const a = await c.call({ cmd: 'GETJOB', id });
+      return a.state === 'failed' ? a.job : null;
+    }, 5000, 'the leased job failed back');
+    assert.equal(job.progress_msg, 'worker connection lost');
+    const dlq = await c.call({ cmd: 'DLQ', queue: q });
+    assert.deepEqual(dlq.jobs.map((j: { id: number; progress_msg: string }) => [j.id, j.progress_msg]), [[id, 'worker connection lost']]);
+  });
+
   it('a due cron pushes its job through the normal path', async () => {
     const q = 'cron-fires';
     await c.call({ cmd: 'CRON', name: 'every-second', queue: q, data: { tick: true }, schedule: '* * * * * *', priority: 3 });
@@ -176,5 +191,17 @@ describe('compat.md job semantics through the wire (2 shards)', () => {
     assert.deepEqual(got.job.data, { tick: true });
     assert.equal(got.job.priority, 3);
     await c.call({ cmd: 'CRONDELETE', name: 'every-second' });
+  });
+
+  it('an interval cron (*/1) fires every second from its creation', async () => {
+    const q = 'cron-interval';
+    const created = Date.now();
+    await c.call({ cmd: 'CRON', name: 'interval-1s', queue: q, data: { every: 1 }, schedule: '*/1' });
+    const first = await c.call({ cmd: 'PULL', queue: q, timeout: 5000 });
+    assert.deepEqual(first.job.data, { every: 1 });
+    assert.ok(first.job.created_at >= created + 1000, `first run ${first.job.created_at - created} ms after creation`);
+    const second = await c.call({ cmd: 'PULL', queue: q, timeout: 5000 });
+    assert.ok(second.job.created_at >= first.job.created_at + 1000, 'one second apart at least');
+    await c.call({ cmd: 'CRONDELETE', name: 'interval-1s' });
   });
 });

@@ -57,6 +57,34 @@ describe('TCP wire behaviour', () => {
     await c.close();
   });
 
+  it('a first line that is not a JSON object gets Invalid JSON and the connection stays usable', async () => {
+    // framing is picked on the first byte: only 0x00 (every accepted length prefix) means MessagePack
+    for (const first of ['[1,2,3]', '"PUSH"', 'null', '42', 'nope', 'true', '\u00ff\u0001junk']) {
+      const c = await WireClient.open(server.port);
+      c.raw(first + '\n');
+      const a = await c.next();
+      assert.equal(a.ok, false, first);
+      assert.match(a.error, /^Invalid JSON: /, first);
+      assert.equal((await c.call({ cmd: 'STATS' })).ok, true, `usable after ${JSON.stringify(first)}`);
+      await c.close();
+    }
+  });
+
+  it('MessagePack framing is picked by a leading 0x00 even when it arrives alone', async () => {
+    const c = await WireClient.open(server.port, 'msgpack');
+    const body = pack({ cmd: 'PUSH', queue: 'mp-split', data: { n: 1 } });
+    const frame = Buffer.alloc(4 + body.length);
+    frame.writeUInt32BE(body.length);
+    body.copy(frame, 4);
+    // two writes (no Nagle): the server usually sees the lone 0x00 as its own first chunk
+    await new Promise<void>((resolve) => c.socket.write(frame.subarray(0, 1), () => resolve()));
+    c.raw(frame.subarray(1));
+    const a = await c.next();
+    assert.equal(a.ok, true);
+    assert.equal((await c.call({ cmd: 'GETSTATE', id: a.id })).state, 'waiting');
+    await c.close();
+  });
+
   it('a request naming its queue twice is refused, whichever shard it reached', async () => {
     const c = await WireClient.open(server.port);
     // q0 and z0 hash to different shards: the front routes by the first key, JSON keeps the last

@@ -85,6 +85,7 @@ test('Fail retries with back-off while attempts remain, then moves the job to th
   const again = await c.call('pull', { queue: 'u-fail' }, { deadlineMs: 5000 });
   assert.equal(again.id, id);
   assert.equal(again.attempts, 2);
+  assert.equal(again.progressMsg, 'boom', 'the retry carries the last error');
   await c.call('fail', { id, error: 'boom again' });
   assert.equal(await state(id), 'JOB_STATE_FAILED');
   assert.equal((await c.call('stats', {})).dlq >= 1, true);

@@ -132,6 +132,10 @@ export class SseSub {
     }
   }
 
+  get headers(): IncomingMessage['headers'] {
+    return this.res.headers;
+  }
+
   /** The whole body when the server answered with an error instead of a stream. */
   async text(): Promise<string> {
     await waitFor(() => this.ended, 5000, 'response end');

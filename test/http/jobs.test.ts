@@ -77,7 +77,21 @@ describe('HTTP job routes', () => {
     const job = await api.push('j3', { data: 1, max_attempts: 2, backoff: 60000 });
     await api.get('/queues/j3/jobs');
     assert.equal((await api.post(`/jobs/${job.id}/fail`, { error: 'SMTP down' })).status, 200);
-    assert.equal((await api.get(`/jobs/${job.id}`)).data.state, 'delayed');
+    const a = await api.get(`/jobs/${job.id}`);
+    assert.equal(a.data.state, 'delayed');
+    assert.equal(a.data.progress_msg, 'SMTP down', 'the last error');
+  });
+
+  test('a job in the DLQ shows its last error as progress_msg in GET /jobs/{id} and the DLQ listing', async () => {
+    const job = await api.push('j3-dlq', { data: 1 });
+    await api.get('/queues/j3-dlq/jobs');
+    await api.post(`/jobs/${job.id}/progress`, { progress: 50, message: 'halfway' });
+    assert.equal((await api.post(`/jobs/${job.id}/fail`, { error: 'invalid address' })).status, 200);
+    const a = await api.get(`/jobs/${job.id}`);
+    assert.equal(a.data.state, 'failed');
+    assert.equal(a.data.progress_msg, 'invalid address');
+    const dlq = await api.get('/queues/j3-dlq/dlq');
+    assert.deepEqual(dlq.data.map((j: any) => [j.id, j.progress_msg]), [[job.id, 'invalid address']]);
   });
 
   test('cancel removes a waiting job; an active one answers 409', async () => {

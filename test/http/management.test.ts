@@ -49,6 +49,20 @@ describe('HTTP crons, stats, metrics, workers, settings', () => {
     await api.del('/crons/every-second');
   });
 
+  test('POST /crons takes the */N interval shorthand; the list shows it as given', async () => {
+    const before = Date.now();
+    const c = await api.post('/crons/every-30s', { queue: 'interval-q', schedule: '*/30', data: { n: 1 } });
+    assert.equal(c.status, 200, c.raw);
+    assert.equal(c.data.schedule, '*/30');
+    assert.ok(c.data.next_run >= before + 30_000 && c.data.next_run <= Date.now() + 30_000, `next_run ${c.data.next_run - before} ms ahead`);
+    const listed = (await api.get('/crons')).data.find((x: any) => x.name === 'every-30s');
+    assert.equal(listed.schedule, '*/30');
+    const bad = await api.post('/crons/every-0s', { queue: 'interval-q', schedule: '*/0' });
+    assert.equal(bad.status, 400);
+    assert.match(bad.error!, /^Invalid cron expression: interval \*\/0/);
+    assert.equal((await api.del('/crons/every-30s')).status, 200);
+  });
+
   test('an invalid cron schedule is a 400', async () => {
     const a = await api.post('/crons/bad', { queue: 'q', schedule: 'not a schedule' });
     assert.equal(a.status, 400);
@@ -89,6 +103,8 @@ describe('HTTP crons, stats, metrics, workers, settings', () => {
     }, 6000, 'a metrics sample');
     const p = a.data[a.data.length - 1];
     for (const k of ['timestamp', 'total_pushed', 'total_completed', 'total_failed', 'jobs_per_second', 'avg_latency_ms', 'queued', 'processing', 'delayed', 'dlq']) assert.ok(k in p, k);
+    // the reference server's names, the same samples
+    assert.deepEqual([p.completed, p.failed, p.throughput, p.latency_ms], [p.total_completed, p.total_failed, p.jobs_per_second, p.avg_latency_ms]);
     assert.ok(a.data.length <= 60);
   });
 

@@ -78,10 +78,13 @@ describe('webhooks', () => {
     assert.equal(again.status, 404);
   });
 
-  test('targets in 169.254.0.0/16, other schemes and bad fields are 400', async () => {
+  test('link-local and metadata targets, other schemes and bad fields are 400', async () => {
     for (const body of [
       { url: 'http://169.254.169.254/latest/meta-data', events: ['*'] },
       { url: 'http://0xA9FEA9FE/', events: ['*'] },
+      { url: 'http://2852039166/', events: ['*'] },
+      { url: 'http://0251.0376.0251.0376/', events: ['*'] },
+      { url: 'http://100.100.100.200/', events: ['*'] },
       { url: 'http://[::ffff:169.254.169.254]/', events: ['*'] },
       { url: 'http://[fe80::1]/', events: ['*'] },
       { url: 'ftp://example.com/hook', events: ['*'] },

@@ -373,8 +373,10 @@ describe('decodeRequest: JSON lines', () => {
   });
 
   it('requires an object', () => {
-    assert.equal(errorOf(() => jsonLine('[1,2]')).message, 'Request must be a JSON object');
-    assert.equal(errorOf(() => jsonLine('"PUSH"')).message, 'Request must be a JSON object');
+    assert.equal(errorOf(() => jsonLine('[1,2]')).message, 'Invalid JSON: a request must be an object, got an array');
+    assert.equal(errorOf(() => jsonLine('"PUSH"')).message, 'Invalid JSON: a request must be an object, got a string');
+    assert.equal(errorOf(() => jsonLine('null')).message, 'Invalid JSON: a request must be an object, got null');
+    assert.equal(errorOf(() => jsonLine('42')).message, 'Invalid JSON: a request must be an object, got a number');
   });
 
   it('returns the reqId (string or number) to echo', () => {

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freePort, type RunningServer } from '../helpers/server.js';
+import { freePort, waitFor, type RunningServer } from '../helpers/server.js';
 import { connectWhenUp, type LineClient } from './line-client.js';
 import { NO_PG, freshDatabase, query } from './pg.js';
 import { durableServer, jobRow, queueOnShard } from './helpers.js';
@@ -68,6 +68,38 @@ for (const shards of ['2', '0']) describe(`recovery (SHARDS=${shards})`, { skip:
     assert.equal((again.job as Job).attempts, 2);
     assert.equal((await jobRow(url, once))!.state, 'failed');
     assert.equal((await jobRow(url, once))!.error, 'worker connection lost');
+    assert.equal((await jobRow(url, once))!.progress_msg, 'worker connection lost');
+  });
+
+  test('the last error survives a restart as progress_msg: GETJOB, DLQ and the stored row', async () => {
+    const q = 'lasterr';
+    const dead = (await c!.ok({ cmd: 'PUSH', queue: q, data: 1 })).id as number;
+    const retrying = (await c!.ok({ cmd: 'PUSH', queue: q, data: 2, max_attempts: 3, backoff: 3_600_000 })).id as number;
+    await c!.ok({ cmd: 'PULLB', queue: q, count: 2, timeout: 0 });
+    await c!.ok({ cmd: 'FAIL', id: dead, error: 'disk full' });
+    await c!.ok({ cmd: 'FAIL', id: retrying, error: 'try later' });
+    // a parent and its child on different shards: the cascade crosses engines
+    const parent = (await c!.ok({ cmd: 'PUSH', queue: queueOnShard('lparent', 0), data: 3 })).id as number;
+    const child = (await c!.ok({ cmd: 'PUSH', queue: queueOnShard('lchild', 1), data: 4, depends_on: [parent] })).id as number;
+    await c!.ok({ cmd: 'PULL', queue: queueOnShard('lparent', 0), timeout: 0 });
+    await c!.ok({ cmd: 'FAIL', id: parent, error: 'parent broke' });
+    await waitFor(async () => ((await c!.ok({ cmd: 'GETSTATE', id: child })).state === 'failed' ? true : null), 5000, 'the child in the DLQ');
+    const lost = (await c!.ok({ cmd: 'PUSH', queue: q, data: 5 })).id as number;
+    assert.equal(((await c!.ok({ cmd: 'PULL', queue: q, timeout: 0 })).job as Job).id, lost);
+
+    const cl = await restart('SIGKILL');
+    const msg = async (id: number) => ((await cl.ok({ cmd: 'GETJOB', id })).job as { progress_msg: string | null }).progress_msg;
+    assert.equal(await msg(dead), 'disk full');
+    assert.equal(await msg(retrying), 'try later');
+    assert.equal((await cl.ok({ cmd: 'GETSTATE', id: retrying })).state, 'delayed');
+    assert.equal(await msg(parent), 'parent broke');
+    assert.equal(await msg(child), `Dependency ${parent} failed`);
+    assert.equal(await msg(lost), 'worker connection lost');
+    const dlq = (await cl.ok({ cmd: 'DLQ', queue: q })).jobs as Array<{ id: number; progress_msg: string | null }>;
+    assert.deepEqual(dlq.map((j) => [j.id, j.progress_msg]), [[dead, 'disk full'], [lost, 'worker connection lost']]);
+    for (const [id, text] of [[dead, 'disk full'], [retrying, 'try later'], [child, `Dependency ${parent} failed`], [lost, 'worker connection lost']] as const) {
+      assert.equal((await jobRow(url, id))!.progress_msg, text, `stored row of ${id}`);
+    }
   });
 
   test('ids never collide after restarts, clean or not', async () => {

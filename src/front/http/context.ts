@@ -9,6 +9,7 @@ import type { EventBus } from '../events.js';
 import type { WorkerRegistry } from '../workers.js';
 import type { WebhookRegistry } from '../../webhooks/registry.js';
 import type { PromMetrics } from '../../metrics/prometheus.js';
+import type { Cors } from './cors.js';
 import { Exchange, InFlight } from './exchange.js';
 
 /** Everything the route modules need, built once per listener start. */
@@ -20,6 +21,7 @@ export interface HttpContext {
   readonly workers: WorkerRegistry;
   readonly webhooks: WebhookRegistry;
   readonly prom: PromMetrics;
+  readonly cors: Cors;
   /** set while the listener is stopping: new requests are refused with 503 */
   stopping: boolean;
 }
@@ -28,13 +30,14 @@ export type Method = 'get' | 'post' | 'del' | 'any';
 export type Handler = (x: Exchange, req: HttpRequest) => void;
 
 /**
- * Register a route. Auth is checked first (every route but GET /health needs the bearer token when
+ * Register a route. Every answer carries the CORS headers (errors too, so browsers can read them).
+ * Auth is checked first (every route but GET /health needs the bearer token when
  * AUTH_TOKENS is set), then the handler runs synchronously: uWS's HttpRequest is only valid during
  * the callback, so handlers read headers, parameters and the query before any asynchronous step.
  */
 export function route(ctx: HttpContext, method: Method, pattern: string, handler: Handler, open = false): void {
   ctx.app[method](pattern, (res: HttpResponse, req: HttpRequest) => {
-    const x = new Exchange(res, ctx.inflight, ctx.server.dispatcher);
+    const x = new Exchange(res, ctx.inflight, ctx.server.dispatcher, ctx.cors, ctx.cors.originFor(req));
     if (ctx.stopping) {
       x.error(new FlashqError(ErrorCode.StorageUnavailable, 'Server is stopping'), true);
       return;

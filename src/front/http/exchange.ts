@@ -4,6 +4,7 @@ import { Kind } from '../../ring/kinds.js';
 import { Format } from '../../protocol/result.js';
 import { ErrorCode, type FlashqError } from '../../protocol/errors.js';
 import { log } from '../../log.js';
+import type { Cors } from './cors.js';
 import { asFlashqError, errorEnvelope, JSON_TYPE, okEnvelope, statusLine, statusOf } from './envelope.js';
 
 /** Requests that have not been answered yet, so a stop can let them finish first. */
@@ -56,6 +57,9 @@ export class Exchange implements AnswerSink {
     readonly res: HttpResponse,
     private readonly inflight: InFlight,
     private readonly dispatcher: Dispatcher,
+    private readonly cors: Cors,
+    /** Access-Control-Allow-Origin of this answer (read from the request up front) */
+    private readonly origin: string | null,
   ) {
     inflight.enter();
     res.onAborted(() => {
@@ -81,7 +85,9 @@ export class Exchange implements AnswerSink {
     this.finish();
     const res = this.res;
     res.cork(() => {
-      res.writeStatus(statusLine(status)).writeHeader('Content-Type', contentType).end(body, close);
+      res.writeStatus(statusLine(status));
+      this.cors.write(res, this.origin);
+      res.writeHeader('Content-Type', contentType).end(body, close);
     });
   }
 

@@ -6,6 +6,7 @@ import { promMetrics } from '../../metrics/prometheus.js';
 import { EventBus } from '../events.js';
 import { route, type HttpContext } from './context.js';
 import { InFlight } from './exchange.js';
+import { Cors } from './cors.js';
 import { cronRoutes } from './routes-crons.js';
 import { dashboardRoutes } from './routes-dashboard.js';
 import { jobRoutes } from './routes-jobs.js';
@@ -58,11 +59,14 @@ export class HttpFront {
       workers: state.workers,
       webhooks: state.webhooks,
       prom: promMetrics(),
+      cors: new Cors(server.config.corsOrigins),
       stopping: false,
     };
     // events first: the event routes are registered before the catch-all
-    const ws = new WsEvents(app, bus, server.auth);
-    const sse = new SseEvents(app, bus, server.auth);
+    const ws = new WsEvents(app, bus, server.auth, ctx.cors);
+    const sse = new SseEvents(app, bus, server.auth, ctx.cors);
+    // preflights are answered before any route's auth (browsers send them without credentials)
+    ctx.cors.route(app);
     bus.addSink(ws);
     bus.addSink(sse);
     state.webhooks.attach(bus);

@@ -2,6 +2,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Auth } from '../auth.js';
 import type { BusEvent, EventBus, EventSink } from '../events.js';
 import { errors } from '../../protocol/errors.js';
+import type { Cors } from './cors.js';
 import { asFlashqError } from './envelope.js';
 import { refuse, subscriberAllowed, subscriptionQueue } from './ws.js';
 
@@ -38,6 +39,7 @@ export class SseEvents implements EventSink {
     app: TemplatedApp,
     private readonly bus: EventBus,
     private readonly auth: Auth,
+    private readonly cors: Cors,
   ) {
     app.get('/events', (res, req) => this.open(res, req, false));
     app.get('/events/:queue', (res, req) => this.open(res, req, true));
@@ -48,12 +50,13 @@ export class SseEvents implements EventSink {
   }
 
   private open(res: HttpResponse, req: HttpRequest, hasQueue: boolean): void {
-    if (!subscriberAllowed(this.auth, req)) return refuse(res, errors.authRequired());
+    const origin = this.cors.originFor(req);
+    if (!subscriberAllowed(this.auth, req)) return refuse(res, this.cors, origin, errors.authRequired());
     let queue: string | null;
     try {
       queue = subscriptionQueue(req, hasQueue);
     } catch (e) {
-      return refuse(res, asFlashqError(e));
+      return refuse(res, this.cors, origin, asFlashqError(e));
     }
     const s: Stream = { res, queue, backlog: 0, open: true };
     res.onAborted(() => this.forget(s));
@@ -67,8 +70,9 @@ export class SseEvents implements EventSink {
     this.bus.interestChanged();
     this.bus.retain();
     res.cork(() => {
+      res.writeStatus('200 OK');
+      this.cors.write(res, origin);
       res
-        .writeStatus('200 OK')
         .writeHeader('Content-Type', 'text/event-stream')
         .writeHeader('Cache-Control', 'no-cache')
         .writeHeader('X-Accel-Buffering', 'no')

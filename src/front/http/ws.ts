@@ -4,6 +4,7 @@ import type { Auth } from '../auth.js';
 import type { BusEvent, EventBus, EventSink } from '../events.js';
 import { errors, type FlashqError } from '../../protocol/errors.js';
 import { validateQueueName } from '../../engine/names.js';
+import type { Cors } from './cors.js';
 import { asFlashqError, errorEnvelope, JSON_TYPE, statusLine, statusOf } from './envelope.js';
 
 /** Per-subscriber send buffer bound: past it the subscriber is too slow and is disconnected. */
@@ -40,9 +41,12 @@ export function subscriptionQueue(req: HttpRequest, hasQueue: boolean): string |
   return q;
 }
 
-export function refuse(res: HttpResponse, e: FlashqError): void {
+/** Refuse a subscription in the envelope (with CORS headers: EventSource reports them). */
+export function refuse(res: HttpResponse, cors: Cors, origin: string | null, e: FlashqError): void {
   res.cork(() => {
-    res.writeStatus(statusLine(statusOf(e.code))).writeHeader('Content-Type', JSON_TYPE).end(errorEnvelope(e.message));
+    res.writeStatus(statusLine(statusOf(e.code)));
+    cors.write(res, origin);
+    res.writeHeader('Content-Type', JSON_TYPE).end(errorEnvelope(e.message));
   });
 }
 
@@ -62,6 +66,7 @@ export class WsEvents implements EventSink {
     private readonly app: TemplatedApp,
     private readonly bus: EventBus,
     private readonly auth: Auth,
+    private readonly cors: Cors,
   ) {
     this.sweep = setInterval(() => this.dropSlow(), SWEEP_MS);
     this.sweep.unref();
@@ -79,12 +84,13 @@ export class WsEvents implements EventSink {
       // typed as a number in this build's declarations; it is a flag
       closeOnBackpressureLimit: true as unknown as number,
       upgrade: (res: HttpResponse, req: HttpRequest, context: us_socket_context_t) => {
-        if (!subscriberAllowed(this.auth, req)) return refuse(res, errors.authRequired());
+        const origin = this.cors.originFor(req);
+        if (!subscriberAllowed(this.auth, req)) return refuse(res, this.cors, origin, errors.authRequired());
         let queue: string | null;
         try {
           queue = subscriptionQueue(req, hasQueue);
         } catch (e) {
-          return refuse(res, asFlashqError(e));
+          return refuse(res, this.cors, origin, asFlashqError(e));
         }
         res.upgrade<Sub>(
           { queue },
