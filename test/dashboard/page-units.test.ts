@@ -86,6 +86,10 @@ describe('dashboard cron preview', () => {
     });
   }
 
+  test('"*/N" alone is every N seconds from now, as the server runs it', () => {
+    assert.deepEqual(cron.parseSchedule('*/30').next(1_000_500, 3), [1_030_500, 1_060_500, 1_090_500]);
+  });
+
   test('wrong schedules say why', () => {
     for (const [expr, words] of [
       ['', 'empty'],
@@ -95,6 +99,7 @@ describe('dashboard cron preview', () => {
       ['0 0 5-1 * * *', 'backwards'],
       ['0 0 0 * * FOO', 'not a valid'],
       ['0 */0 * * * *', 'bad step'],
+      ['*/0', 'interval of 0'],
     ] as const) {
       assert.throws(() => cron.parseSchedule(expr), (e: Error) => e instanceof cron.CronSyntaxError && e.message.includes(words), expr);
     }

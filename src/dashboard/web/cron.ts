@@ -2,8 +2,9 @@
  * Next runs of a cron schedule, for the page's preview before a cron is created. The server stays
  * the authority (it validates on create); this reads the common forms the same way: 6 fields
  * `sec min hour day-of-month month day-of-week` or 5 (seconds 0), `*`, `?`, values, ranges,
- * steps, lists, month and day names, Sunday 0 or 7, UTC. When both day fields are restricted a
- * day matching either runs.
+ * steps, lists, month and day names, Sunday 0 or 7, UTC, and the one-field `*\/N` interval
+ * shorthand (every N seconds, first run N s after creation). When both day fields are restricted,
+ * a day matching either runs.
  */
 
 export class CronSyntaxError extends Error {}
@@ -84,6 +85,12 @@ export function parseSchedule(expr: string): Schedule {
   const text = expr.trim();
   if (text.length === 0) throw new CronSyntaxError('the schedule is empty');
   if (text.length > 256) throw new CronSyntaxError('longer than 256 characters');
+  const interval = /^\*\/(\d+)$/.exec(text);
+  if (interval) {
+    const n = Number(interval[1]);
+    if (n === 0) throw new CronSyntaxError('an interval of 0 seconds');
+    return { next: (after, count) => Array.from({ length: count }, (_, i) => after + (i + 1) * n * 1000) };
+  }
   const parts = text.split(/\s+/);
   if (parts.length !== 5 && parts.length !== 6) throw new CronSyntaxError(`expected 5 or 6 fields, got ${parts.length}`);
   if (parts.length === 5) parts.unshift('0');

@@ -39,6 +39,7 @@ export function exact(n: number): string {
 /** A duration in ms: "850 µs", "45 ms", "1.2 s", "3.4 min", "2.1 h". */
 export function duration(ms: number): string {
   if (!Number.isFinite(ms)) return '–';
+  if (ms === 0) return '0';
   if (ms < 1) return Math.round(ms * 1000) + ' µs';
   if (ms < 1000) return trim(ms < 10 ? ms.toFixed(1) : ms.toFixed(0)) + ' ms';
   const s = ms / 1000;

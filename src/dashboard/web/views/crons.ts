@@ -51,7 +51,7 @@ export class CronsView extends BaseView {
         },
       },
       h('div', { class: 'row' }, h('label', {}, 'Name', name), h('label', {}, 'Queue', queue), h('label', {}, 'Priority', priority)),
-      h('label', {}, 'Schedule (sec min hour day-of-month month day-of-week, UTC; 5 fields mean second 0)', schedule),
+      h('label', {}, 'Schedule (sec min hour day-of-month month day-of-week, UTC; 5 fields mean second 0; */N alone: every N seconds)', schedule),
       this.preview,
       h('label', {}, 'Data (JSON)', data),
       error,

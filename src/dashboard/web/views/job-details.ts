@@ -92,7 +92,8 @@ export class JobDetails {
         row('Queue', h('a', { href: `#/jobs?queue=${encodeURIComponent(j.queue)}`, text: j.queue })),
         row('Priority', String(j.priority) + (j.lifo ? ' (lifo)' : '')),
         row('Attempts', `${j.attempts} of ${j.max_attempts}`, `backoff ${duration(j.backoff)}`),
-        row('Progress', h('span', {}, h('progress', { max: 100, value: j.progress }), ` ${j.progress}%${j.progress_msg ? ' — ' + j.progress_msg : ''}`)),
+        // a failure's text also lands in progress_msg: show it once, as the last error
+        row('Progress', h('span', {}, h('progress', { max: 100, value: j.progress }), ` ${j.progress}%${j.progress_msg && j.progress_msg !== j.error ? ' — ' + j.progress_msg : ''}`)),
         row('Created', `${isoTime(j.created_at)} (${relative(j.created_at, now)})`),
         row('Runs at', `${isoTime(j.run_at)} (${relative(j.run_at, now)})`),
         row('Started', j.started_at ? `${isoTime(j.started_at)} (${relative(j.started_at, now)})` : '–'),

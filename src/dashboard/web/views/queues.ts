@@ -42,7 +42,7 @@ export class QueuesView extends BaseView {
         h('td', {}, h('span', { class: 'pill ' + (q.paused ? 'warn' : 'ok'), 'data-paused': String(q.paused), text: q.paused ? 'paused' : 'running' })),
         h('td', { class: 'r', 'data-rate': q.rate_limit ?? '' }, q.rate_limit === null ? h('span', { class: 'muted', text: 'none' }) : num(q.rate_limit), q.rate_limit === null ? null : '/s'),
         h('td', { class: 'r', 'data-concurrency': q.concurrency_limit ?? '' }, q.concurrency_limit === null ? h('span', { class: 'muted', text: 'none' }) : num(q.concurrency_limit)),
-        h('td', { class: 'actions' }, ...this.actions(q)),
+        h('td', { class: 'actions' }, h('div', { class: 'btns' }, ...this.actions(q))),
       ),
     );
     this.box.replaceChildren(
