@@ -1,4 +1,5 @@
-import { availableParallelism } from 'node:os';
+import { createHash } from 'node:crypto';
+import { availableParallelism, hostname } from 'node:os';
 
 /**
  * The server's configuration: read once from the environment at start, validated, passed down.
@@ -25,7 +26,14 @@ export interface Config {
   maxQueues: number;
   clusterMode: boolean;
   nodeId: string;
+  /** the address other nodes and clients use to reach this node */
   nodeHost: string;
+  /** the internal link between nodes (cluster mode) */
+  clusterPort: number;
+  /** authenticates the internal link; required in cluster mode when AUTH_TOKENS is set */
+  clusterSecret: string | null;
+  /** how long a node's leader and partition leases last without renewal */
+  leaseTtlMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** origins browsers may call the HTTP API from: '*' any, a list (echoed when listed), null off */
   corsOrigins: '*' | readonly string[] | null;
@@ -97,15 +105,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     .split(',')
     .map((t) => t.trim())
     .filter((t) => t.length > 0);
-  const nodeId = merged.NODE_ID && merged.NODE_ID.length > 0 ? merged.NODE_ID : `node-${process.pid}`;
+  const port = int(merged, 'PORT', 6789, 0, 65535);
+  const httpPort = int(merged, 'HTTP_PORT', 6790, 0, 65535);
+  const grpcPort = int(merged, 'GRPC_PORT', 6791, 0, 65535);
+  const databaseUrl = merged.DATABASE_URL && merged.DATABASE_URL.length > 0 ? merged.DATABASE_URL : null;
+  const nodeHost = merged.NODE_HOST && merged.NODE_HOST.length > 0 ? merged.NODE_HOST : '127.0.0.1';
+  const cluster = clusterSettings(merged, { port, httpPort, grpcPort, databaseUrl, nodeHost, authTokens: tokens });
   return {
     host: merged.HOST && merged.HOST.length > 0 ? merged.HOST : '0.0.0.0',
-    port: int(merged, 'PORT', 6789, 0, 65535),
-    httpPort: int(merged, 'HTTP_PORT', 6790, 0, 65535),
-    grpcPort: int(merged, 'GRPC_PORT', 6791, 0, 65535),
+    port,
+    httpPort,
+    grpcPort,
     unixSocket: merged.UNIX_SOCKET && merged.UNIX_SOCKET.length > 0 ? merged.UNIX_SOCKET : null,
     authTokens: tokens,
-    databaseUrl: merged.DATABASE_URL && merged.DATABASE_URL.length > 0 ? merged.DATABASE_URL : null,
+    databaseUrl,
     persist,
     storeTimeoutMs: int(merged, 'STORE_TIMEOUT_MS', 10_000, 100, 3_600_000),
     storeLoadTimeoutMs: int(merged, 'STORE_LOAD_TIMEOUT_MS', 300_000, 100, 86_400_000),
@@ -113,10 +126,51 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     maxBatch: int(merged, 'MAX_BATCH', 1000, 1, 100_000),
     keepCompleted: int(merged, 'KEEP_COMPLETED', 100_000, 0, 100_000_000),
     maxQueues: int(merged, 'MAX_QUEUES', 10_000, 1, 1_000_000),
-    clusterMode: bool(merged, 'CLUSTER_MODE'),
-    nodeId,
-    nodeHost: merged.NODE_HOST && merged.NODE_HOST.length > 0 ? merged.NODE_HOST : '127.0.0.1',
+    ...cluster,
+    nodeHost,
     logLevel: logLevel as Config['logLevel'],
     corsOrigins: corsOrigins(merged.CORS_ORIGINS),
   };
+}
+
+/**
+ * The default NODE_ID: derived from the machine's name, NODE_HOST and the listening ports, so a
+ * node restarted on the same host and ports comes back as the same node (its leases are then
+ * taken back at once instead of after a TTL), and two nodes on one host differ.
+ */
+export function defaultNodeId(nodeHost: string, ports: ReadonlyArray<number>, machine = hostname()): string {
+  const h = createHash('sha256').update(`${machine}|${nodeHost}|${ports.join('|')}`).digest('hex');
+  return `node-${h.slice(0, 12)}`;
+}
+
+const SECRET_MIN = 16;
+
+function clusterSettings(
+  env: NodeJS.ProcessEnv,
+  c: { port: number; httpPort: number; grpcPort: number; databaseUrl: string | null; nodeHost: string; authTokens: string[] },
+): Pick<Config, 'clusterMode' | 'nodeId' | 'clusterPort' | 'clusterSecret' | 'leaseTtlMs'> {
+  const clusterMode = bool(env, 'CLUSTER_MODE');
+  const leaseTtlMs = int(env, 'LEASE_TTL_MS', 10_000, 100, 600_000);
+  const explicitPort = env.CLUSTER_PORT !== undefined && env.CLUSTER_PORT !== '';
+  const clusterPort = explicitPort ? int(env, 'CLUSTER_PORT', 0, 1, 65535) : c.port > 0 && c.port + 3 <= 65535 ? c.port + 3 : 0;
+  const clusterSecret = env.CLUSTER_SECRET !== undefined && env.CLUSTER_SECRET !== '' ? env.CLUSTER_SECRET : null;
+  if (clusterSecret !== null && clusterSecret.length < SECRET_MIN) {
+    throw new ConfigError(`CLUSTER_SECRET must be at least ${SECRET_MIN} characters`);
+  }
+  const nodeId = env.NODE_ID && env.NODE_ID.length > 0 ? env.NODE_ID : defaultNodeId(c.nodeHost, [c.port, c.httpPort, c.grpcPort]);
+  if (!/^[A-Za-z0-9._:-]{1,128}$/.test(nodeId)) {
+    throw new ConfigError(`NODE_ID must be 1..128 of letters, digits, '.', '_', ':', '-', got ${JSON.stringify(nodeId)}`);
+  }
+  if (clusterMode) {
+    if (c.databaseUrl === null) {
+      throw new ConfigError('CLUSTER_MODE=1 requires DATABASE_URL: the nodes share their jobs, membership and leases through PostgreSQL');
+    }
+    if (clusterPort === 0) throw new ConfigError(`CLUSTER_MODE=1 needs CLUSTER_PORT (no default: PORT is ${c.port})`);
+    const clash = ([['PORT', c.port], ['HTTP_PORT', c.httpPort], ['GRPC_PORT', c.grpcPort]] as const).find(([, p]) => p === clusterPort);
+    if (clash) throw new ConfigError(`CLUSTER_PORT ${clusterPort} is already ${clash[0]}`);
+    if (c.authTokens.length > 0 && clusterSecret === null) {
+      throw new ConfigError('CLUSTER_SECRET is required with AUTH_TOKENS in cluster mode: it authenticates the link between nodes');
+    }
+  }
+  return { clusterMode, nodeId, clusterPort, clusterSecret, leaseTtlMs };
 }

@@ -7,7 +7,8 @@
  * the reconnect, and AUTH is sent again first when a token is known.
  */
 import { EventEmitter } from 'node:events';
-import { createConnection, type Socket } from 'node:net';
+import { createConnection, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { FlashqClientError, FlashqConnectionError } from './errors.js';
 import { createDecoder, type Decoder, type Framing } from './framing.js';
 import { Pipeline } from './pipeline.js';
@@ -20,6 +21,11 @@ export interface ConnectionOptions {
   port?: number;
   /** a Unix socket path; when set, host and port are ignored */
   path?: string;
+  /**
+   * TLS: `true` verifies the server against the system's CAs; an object passes node:tls options
+   * (`ca`, `cert`, `key`, `rejectUnauthorized`, `servername`, …). Default: plain TCP.
+   */
+  tls?: boolean | TlsConnectionOptions;
   /** default 'json' */
   framing?: Framing;
   /** tag each request with a `reqId` and match answers by it instead of by order; default false */
@@ -55,7 +61,7 @@ export interface RequestOptions {
 
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closing' | 'closed';
 
-type Settings = Required<Omit<ConnectionOptions, 'path' | 'token'>> & { path?: string };
+type Settings = Required<Omit<ConnectionOptions, 'path' | 'token' | 'tls'>> & { path?: string; tls: TlsConnectionOptions | null };
 
 const noop = () => {};
 
@@ -81,6 +87,7 @@ export class Connection extends EventEmitter {
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 6789,
       path: options.path,
+      tls: options.tls === true ? {} : options.tls || null,
       framing: options.framing ?? 'json',
       reqIds: options.reqIds ?? false,
       maxInFlight: Math.max(1, options.maxInFlight ?? 10_000),
@@ -171,14 +178,15 @@ export class Connection extends EventEmitter {
   private openSocket(): void {
     if (this._state !== 'reconnecting') this._state = 'connecting';
     const o = this.opts;
-    const socket = o.path !== undefined ? createConnection({ path: o.path }) : createConnection({ host: o.host, port: o.port });
+    const socket = this.createSocket();
     this.socket = socket;
-    socket.setNoDelay(true);
+    if (o.path === undefined) socket.setNoDelay(true);
     // the socket's decoder keeps multi-byte characters split across chunks whole
     if (o.framing === 'json') socket.setEncoding('utf8');
     let lastError: Error | undefined;
     const connectTimer = setTimeout(() => socket.destroy(new Error(`connect timed out after ${o.connectTimeoutMs} ms`)), o.connectTimeoutMs);
-    socket.once('connect', () => {
+    // a TLS socket is usable once its handshake is done, not at the TCP connect
+    socket.once(o.tls ? 'secureConnect' : 'connect', () => {
       clearTimeout(connectTimer);
       this.onOpen(socket);
     });
@@ -195,6 +203,15 @@ export class Connection extends EventEmitter {
       clearTimeout(connectTimer);
       this.onSocketClosed(socket, lastError);
     });
+  }
+
+  private createSocket(): Socket {
+    const o = this.opts;
+    if (o.tls) {
+      const where = o.path !== undefined ? { path: o.path } : { host: o.host, port: o.port, servername: o.tls.servername ?? sniName(o.host) };
+      return tlsConnect({ ...o.tls, ...where });
+    }
+    return o.path !== undefined ? createConnection({ path: o.path }) : createConnection({ host: o.host, port: o.port });
   }
 
   private onOpen(socket: Socket): void {
@@ -289,4 +306,9 @@ export class Connection extends EventEmitter {
   private address(): string {
     return this.opts.path ?? `${this.opts.host}:${this.opts.port}`;
   }
+}
+
+/** SNI takes host names only: an IP address is sent as no name at all. */
+function sniName(host: string): string | undefined {
+  return isIP(host) === 0 ? host : undefined;
 }

@@ -15,7 +15,7 @@ import { connect, errorText, maskUrl, type Sql } from './connection.js';
  * push→pull→ack cycle and 7% more per insert. Empty depends_on/tags are stored
  * as NULL: parsing `{}` twice per row cost 10% of the COPY's backend CPU.
  */
-export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+export const MIGRATIONS: ReadonlyArray<Migration> = [
   {
     version: 1,
     name: 'jobs, queues, crons, webhooks, sequences',
@@ -86,8 +86,23 @@ export const JOB_COLUMNS =
 
 const LOCK_KEY = 0x666c7371; // "flsq"
 
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
 /** Apply the migrations this database lacks; returns the versions applied. */
-export async function migrate(sql: Sql): Promise<number[]> {
+export function migrate(sql: Sql): Promise<number[]> {
+  return applyMigrations(sql, MIGRATIONS);
+}
+
+/**
+ * Apply those of `list` not yet recorded in flashq_schema, in order, in one transaction. Other
+ * layers (cluster/) keep their own list, numbered in their own range, and apply it through here so
+ * every schema change shares the one record and the one lock.
+ */
+export async function applyMigrations(sql: Sql, list: ReadonlyArray<Migration>): Promise<number[]> {
   const applied: number[] = [];
   await sql.begin(async (tx) => {
     // transaction-scoped, so a crash mid-migration cannot leave the lock held
@@ -96,7 +111,7 @@ export async function migrate(sql: Sql): Promise<number[]> {
       version integer primary key, name text not null, applied_at timestamptz not null default now())`);
     const rows = await tx.unsafe<Array<{ version: number }>>('select version from flashq_schema');
     const have = new Set(rows.map((r) => r.version));
-    for (const m of MIGRATIONS) {
+    for (const m of list) {
       if (have.has(m.version)) continue;
       await tx.unsafe(m.sql).simple();
       await tx.unsafe('insert into flashq_schema (version, name) values ($1, $2)', [m.version, m.name]);

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RingChannel, RingOverflowError } from '../../src/ring/channel.js';
 import { SpscRing } from '../../src/ring/spsc-ring.js';
+import { prng } from '../helpers/prng.js';
 
 /** Both ends in one thread; pings are counted and delivered by hand, so every step is explicit. */
 function pair(capacity: number, options = {}) {
@@ -106,17 +107,6 @@ test('a paused consumer stops before the next frame and does not sleep', () => {
   assert.equal(consumer.drain((f) => got.push(f[0]!)), true);
   assert.deepEqual(got, [0, 1, 2, 3, 4]);
 });
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 for (const seed of [11, 12, 13, 14]) {
   test(`no wake-up is ever lost, whatever the order pings arrive in (simulation, seed ${seed})`, () => {

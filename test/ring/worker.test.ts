@@ -4,6 +4,7 @@ import { Worker, isMainThread, workerData } from 'node:worker_threads';
 import { createLink, RingLink, type LinkEnd } from '../../src/ring/link.js';
 import { FrameBuilder, FrameReader } from '../../src/ring/records.js';
 import { Kind } from '../../src/ring/kinds.js';
+import { prng } from '../helpers/prng.js';
 
 // This file is both the tests (main thread) and the echo shard they talk to (worker thread), so
 // the test runner never mistakes a helper module for a test file.
@@ -53,17 +54,6 @@ function deadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
 function jitter(ns: number): void {
   const until = process.hrtime.bigint() + BigInt(Math.floor(ns));
   while (process.hrtime.bigint() < until);
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A front talking to one echo worker, checking every answer in order as it arrives. */
