@@ -140,3 +140,23 @@ export function kids(...children: Child[]): Array<Node | string> {
   for (const c of children) if (c !== null && c !== undefined && c !== false) out.push(typeof c === 'number' ? String(c) : c);
   return out;
 }
+
+/** A Delete button: asks first, then runs `remove`, says so, and calls `done`. */
+export function deleteButton(question: string, remove: () => Promise<unknown>, said: string, done: () => unknown): HTMLButtonElement {
+  return h('button', {
+    type: 'button',
+    class: 'small danger',
+    'data-action': 'delete',
+    onclick: async () => {
+      if (!(await confirmDialog(question, 'Delete'))) return;
+      try {
+        await remove();
+        toast(said);
+        await done();
+      } catch (e) {
+        toast((e as Error).message, 'error');
+      }
+    },
+    text: 'Delete',
+  });
+}

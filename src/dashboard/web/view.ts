@@ -1,3 +1,6 @@
+import { api } from './api.js';
+import { h } from './dom.js';
+
 /** A page of the dashboard: mounted into the main area, unmounted (timers, subscriptions) on leave. */
 export interface View {
   mount(root: HTMLElement, params: URLSearchParams): void;
@@ -32,6 +35,17 @@ export abstract class BaseView implements View {
   /** Tell tests and people that the view shows real data now. */
   protected ready(): void {
     this.root.dataset.ready = '1';
+  }
+
+  /** GET `path` for this view: on failure `box` says why; null then, and once the view is gone. */
+  protected async fetch<T>(box: HTMLElement, path: string, what: string): Promise<T | null> {
+    try {
+      const v = await api.get<T>(path);
+      return this.gone ? null : v;
+    } catch (e) {
+      if (!this.gone) box.replaceChildren(h('div', { class: 'error', text: `Cannot ${what}: ${(e as Error).message}` }));
+      return null;
+    }
   }
 
   unmount(): void {

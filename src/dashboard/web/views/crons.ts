@@ -1,5 +1,5 @@
 import { api, seg, type CronRow } from '../api.js';
-import { card, confirmDialog, h, table, toast } from '../dom.js';
+import { card, deleteButton, h, table, toast } from '../dom.js';
 import { isoTime, relative } from '../format.js';
 import { CronUnsupportedError, parseSchedule } from '../cron.js';
 import { BaseView } from '../view.js';
@@ -85,14 +85,8 @@ export class CronsView extends BaseView {
   }
 
   private async load(): Promise<void> {
-    let crons: CronRow[];
-    try {
-      crons = await api.get<CronRow[]>('/crons');
-    } catch (e) {
-      if (!this.gone) this.box.replaceChildren(h('div', { class: 'error', text: `Cannot list crons: ${(e as Error).message}` }));
-      return;
-    }
-    if (this.gone) return;
+    const crons = await this.fetch<CronRow[]>(this.box, '/crons', 'list crons');
+    if (crons === null) return;
     const now = Date.now();
     this.box.replaceChildren(
       table(
@@ -110,22 +104,7 @@ export class CronsView extends BaseView {
             h(
               'td',
               {},
-              h('button', {
-                type: 'button',
-                class: 'small danger',
-                'data-action': 'delete',
-                onclick: async () => {
-                  if (!(await confirmDialog(`Delete cron ${c.name}? Jobs it already pushed stay.`, 'Delete'))) return;
-                  try {
-                    await api.del(`/crons/${seg(c.name)}`);
-                    toast(`Cron ${c.name} deleted`);
-                    await this.load();
-                  } catch (e) {
-                    toast((e as Error).message, 'error');
-                  }
-                },
-                text: 'Delete',
-              }),
+              deleteButton(`Delete cron ${c.name}? Jobs it already pushed stay.`, () => api.del(`/crons/${seg(c.name)}`), `Cron ${c.name} deleted`, () => this.load()),
             ),
           ),
         ),

@@ -18,13 +18,9 @@ export class QueuesView extends BaseView {
   }
 
   private async load(): Promise<void> {
-    try {
-      this.queues = await api.get<QueueRow[]>('/queues');
-    } catch (e) {
-      if (!this.gone) this.box.replaceChildren(h('div', { class: 'error', text: `Cannot list queues: ${(e as Error).message}` }));
-      return;
-    }
-    if (this.gone) return;
+    const queues = await this.fetch<QueueRow[]>(this.box, '/queues', 'list queues');
+    if (queues === null) return;
+    this.queues = queues;
     this.render();
   }
 

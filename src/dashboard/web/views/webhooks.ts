@@ -1,5 +1,5 @@
 import { api, seg } from '../api.js';
-import { card, confirmDialog, h, table, toast } from '../dom.js';
+import { card, deleteButton, h, table, toast } from '../dom.js';
 import { isoTime, relative } from '../format.js';
 import { EVENT_TYPES } from '../stream.js';
 import { BaseView } from '../view.js';
@@ -62,14 +62,8 @@ export class WebhooksView extends BaseView {
   }
 
   private async load(): Promise<void> {
-    let rows: WebhookRow[];
-    try {
-      rows = await api.get<WebhookRow[]>('/webhooks');
-    } catch (e) {
-      if (!this.gone) this.box.replaceChildren(h('div', { class: 'error', text: `Cannot list webhooks: ${(e as Error).message}` }));
-      return;
-    }
-    if (this.gone) return;
+    const rows = await this.fetch<WebhookRow[]>(this.box, '/webhooks', 'list webhooks');
+    if (rows === null) return;
     const now = Date.now();
     this.box.replaceChildren(
       table(
@@ -87,22 +81,7 @@ export class WebhooksView extends BaseView {
             h(
               'td',
               {},
-              h('button', {
-                type: 'button',
-                class: 'small danger',
-                'data-action': 'delete',
-                onclick: async () => {
-                  if (!(await confirmDialog(`Delete the webhook to ${w.url}?`, 'Delete'))) return;
-                  try {
-                    await api.del(`/webhooks/${seg(w.id)}`);
-                    toast('Webhook deleted');
-                    await this.load();
-                  } catch (e) {
-                    toast((e as Error).message, 'error');
-                  }
-                },
-                text: 'Delete',
-              }),
+              deleteButton(`Delete the webhook to ${w.url}?`, () => api.del(`/webhooks/${seg(w.id)}`), 'Webhook deleted', () => this.load()),
             ),
           ),
         ),

@@ -1,4 +1,3 @@
-import { api } from '../api.js';
 import { h, num, table } from '../dom.js';
 import { isoTime, relative } from '../format.js';
 import { BaseView } from '../view.js';
@@ -22,14 +21,8 @@ export class WorkersView extends BaseView {
   }
 
   private async load(): Promise<void> {
-    let rows: WorkerRow[];
-    try {
-      rows = await api.get<WorkerRow[]>('/workers');
-    } catch (e) {
-      if (!this.gone) this.box.replaceChildren(h('div', { class: 'error', text: `Cannot list workers: ${(e as Error).message}` }));
-      return;
-    }
-    if (this.gone) return;
+    const rows = await this.fetch<WorkerRow[]>(this.box, '/workers', 'list workers');
+    if (rows === null) return;
     const now = Date.now();
     this.box.replaceChildren(
       table(
