@@ -52,3 +52,20 @@ export async function waitInPage(page: Page, fn: string, timeoutMs = 10_000, wha
 }
 
 export { waitFor };
+
+/**
+ * Click what `selector` names now: views redraw as data arrives, and an element replaced between
+ * finding and clicking it is found again (a click never lands on a detached node).
+ */
+export async function clickFresh(page: Page, selector: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await page.waitForSelector(selector, { timeout: Math.max(1, deadline - Date.now()) });
+      await page.click(selector);
+      return;
+    } catch (e) {
+      if (Date.now() > deadline || !/detached|not clickable|no node/i.test(String(e))) throw e;
+    }
+  }
+}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'puppeteer-core';
 import { startServer, waitFor, type RunningServer } from '../helpers/server.js';
 import { Api } from '../http/client.js';
-import { launch, openView, textOf, waitInPage, watchedPage, type Watched } from './browser.js';
+import { clickFresh, launch, openView, textOf, waitInPage, watchedPage, type Watched } from './browser.js';
 
 const STREAM_LIVE = `document.querySelector('#stream-status')?.textContent === 'events: live'`;
 const VIEWS = ['overview', 'queues', 'jobs', 'events', 'crons', 'workers', 'webhooks', 'settings'];
@@ -24,8 +24,7 @@ async function clickUntil(page: Page, selector: string, done: () => Promise<bool
 }
 
 async function confirmModal(page: Page): Promise<void> {
-  await page.waitForSelector('dialog[open] button[data-confirm]', { timeout: 5000 });
-  await page.click('dialog[open] button[data-confirm]');
+  await clickFresh(page, 'dialog[open] button[data-confirm]');
 }
 
 describe('web dashboard in Chromium', () => {
@@ -134,19 +133,19 @@ describe('web dashboard in Chromium', () => {
     await w.page.waitForSelector('tr[data-queue="ops"] [data-paused="true"]');
     await clickUntil(w.page, 'tr[data-queue="ops"] button[data-action="resume"]', async () => (await queue()).paused === false, 'resume');
 
-    await w.page.click('tr[data-queue="ops"] button[data-action="rate-limit"]');
+    await clickFresh(w.page, 'tr[data-queue="ops"] button[data-action="rate-limit"]');
     await w.page.waitForSelector('dialog[open] input[name="limit"]');
     await w.page.type('dialog[open] input[name="limit"]', '250000');
-    await w.page.click('dialog[open] button[type="submit"]');
+    await clickFresh(w.page, 'dialog[open] button[type="submit"]');
     await waitFor(async () => (await queue()).rate_limit === 250000, 10_000, 'rate limit set');
     await w.page.waitForSelector('tr[data-queue="ops"] td[data-rate="250000"]');
     assert.equal(await textOf(w.page, 'tr[data-queue="ops"] td[data-rate="250000"]'), '250k/s');
     await clickUntil(w.page, 'tr[data-queue="ops"] button[data-action="clear-rate"]', async () => (await queue()).rate_limit === null, 'clear rate');
 
-    await w.page.click('tr[data-queue="ops"] button[data-action="concurrency"]');
+    await clickFresh(w.page, 'tr[data-queue="ops"] button[data-action="concurrency"]');
     await w.page.waitForSelector('dialog[open] input[name="limit"]');
     await w.page.type('dialog[open] input[name="limit"]', '3');
-    await w.page.click('dialog[open] button[type="submit"]');
+    await clickFresh(w.page, 'dialog[open] button[type="submit"]');
     await waitFor(async () => (await queue()).concurrency_limit === 3, 10_000, 'concurrency set');
 
     // two jobs in the DLQ, retried from the page
@@ -155,7 +154,7 @@ describe('web dashboard in Chromium', () => {
     for (const j of pulled.slice(0, 2)) await api.post(`/jobs/${j.id}/fail`, { error: 'x' });
     await waitFor(async () => (await queue()).dlq === 2, 5000, 'two in the DLQ');
     await w.page.waitForSelector('tr[data-queue="ops"] button[data-action="retry-dlq"]', { timeout: 10_000 });
-    await w.page.click('tr[data-queue="ops"] button[data-action="retry-dlq"]');
+    await clickFresh(w.page, 'tr[data-queue="ops"] button[data-action="retry-dlq"]');
     await confirmModal(w.page);
     await waitFor(async () => (await queue()).dlq === 0, 10_000, 'DLQ retried');
     assert.deepEqual(w.errors, []);
@@ -168,7 +167,7 @@ describe('web dashboard in Chromium', () => {
     await openView(w.page, base, 'jobs', `id=${later.id}`);
     await w.page.waitForSelector('.details [data-state="delayed"]');
     assert.deepEqual(JSON.parse((await textOf(w.page, '.details pre[data-field="data"]'))!), { k: 'v' });
-    await w.page.click('.details button[data-action="cancel"]');
+    await clickFresh(w.page, '.details button[data-action="cancel"]');
     await confirmModal(w.page);
     await waitFor(async () => (await api.get(`/jobs/${later.id}`)).status === 404, 10_000, 'cancelled');
     await w.page.waitForSelector('.details [data-missing]', { timeout: 10_000 });
@@ -177,10 +176,10 @@ describe('web dashboard in Chromium', () => {
     await api.get('/queues/det/jobs?count=1');
     await api.post(`/jobs/${failing.id}/fail`, { error: 'disk full on /var/spool' });
     await openView(w.page, base, 'jobs', `queue=det&state=failed`);
-    await w.page.click(`tr[data-id="${failing.id}"]`);
+    await clickFresh(w.page, `tr[data-id="${failing.id}"]`);
     await w.page.waitForSelector('.details [data-state="failed"]');
     assert.equal(await textOf(w.page, '.details pre[data-field="error"]'), 'disk full on /var/spool');
-    await w.page.click('.details button[data-action="retry"]');
+    await clickFresh(w.page, '.details button[data-action="retry"]');
     await waitFor(async () => (await api.get(`/jobs/${failing.id}`)).data?.state === 'waiting', 10_000, 'retried');
     await w.page.waitForSelector('.details [data-state="waiting"]', { timeout: 10_000 });
     assert.deepEqual(w.errors, []);
@@ -205,13 +204,13 @@ describe('web dashboard in Chromium', () => {
     await w.page.type('#cron-form input[name="name"]', 'standup');
     await w.page.type('#cron-form input[name="queue"]', 'meetings');
     await w.page.type('#cron-form textarea[name="data"]', '{"room":"A"}');
-    await w.page.click('#cron-form button[type="submit"]');
+    await clickFresh(w.page, '#cron-form button[type="submit"]');
     await w.page.waitForSelector('tr[data-cron="standup"]', { timeout: 10_000 });
     const cron = (await api.get('/crons')).data.find((c: { name: string }) => c.name === 'standup');
     assert.deepEqual({ queue: cron.queue, schedule: cron.schedule, data: cron.data }, { queue: 'meetings', schedule: '0 30 9 * * 1-5', data: { room: 'A' } });
     assert.equal(cron.next_run, runs[0], "the server's next run is the preview's first");
 
-    await w.page.click('tr[data-cron="standup"] button[data-action="delete"]');
+    await clickFresh(w.page, 'tr[data-cron="standup"] button[data-action="delete"]');
     await confirmModal(w.page);
     await waitFor(async () => !(await api.get('/crons')).data.some((c: { name: string }) => c.name === 'standup'), 10_000, 'cron deleted');
     assert.deepEqual(w.errors, []);

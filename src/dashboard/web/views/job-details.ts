@@ -12,12 +12,15 @@ function pretty(v: unknown): string {
 export class JobDetails {
   readonly el = h('aside', { class: 'details', hidden: true });
   private id = 0;
+  /** the job as last drawn */
+  private shown = '';
   private timer: ReturnType<typeof setInterval> | null = null;
 
   constructor(private readonly changed: () => void) {}
 
   open(id: number): void {
     this.id = id;
+    this.shown = '';
     this.el.hidden = false;
     this.el.replaceChildren(h('div', { class: 'muted', text: `Loading job ${id}…` }));
     void this.load();
@@ -43,6 +46,7 @@ export class JobDetails {
       job = await api.get<JobRow>(`/jobs/${id}`);
     } catch (e) {
       if (id !== this.id) return;
+      this.shown = '';
       const gone = e instanceof ApiError && e.status === 404;
       this.el.replaceChildren(this.head(`Job ${id}`), h('div', { class: gone ? 'muted' : 'error', 'data-missing': gone ? '1' : null, text: gone ? `Job ${id} not found (unknown, cancelled, or past retention).` : (e as Error).message }));
       if (gone && this.timer !== null) {
@@ -52,6 +56,10 @@ export class JobDetails {
       return;
     }
     if (id !== this.id) return;
+    // the panel refreshes every 2 s: redraw only on a change, so selections and clicks survive
+    const seen = JSON.stringify(job);
+    if (seen === this.shown) return;
+    this.shown = seen;
     this.render(job);
   }
 
