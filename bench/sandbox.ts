@@ -5,6 +5,7 @@
  * producer in the same process would see it). Each configuration runs `--runs` times (default 3),
  * interleaved; medians are reported. Writes the `sandbox` section of BENCHMARKS.md unless --no-write.
  */
+import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { FlashqClient, Worker } from '../src/client/index.js';
 import { machine, writeSection } from '../native-bench/report.js';
@@ -121,7 +122,8 @@ async function main(): Promise<void> {
     `${machine()}. Command: \`node dist/bench/sandbox.js${args.length ? ' ' + args.join(' ') : ''}\` (build first). ${jobs} jobs per run, each ` +
       `${iterations.toLocaleString('en-US')} iterations of integer arithmetic (≈${perJobMs} ms of CPU in-thread); the server runs in its own process on the same machine. ` +
       `Medians of ${runs} interleaved runs. "loop" is the worker process's event-loop delay while the jobs ran; "STATS rtt" is the round trip of a ` +
-      'STATS request another client in the same process sends every 20 ms (what a health check or a producer beside the worker waits).',
+      'STATS request another client in the same process sends every 20 ms (what a health check or a producer beside the worker waits). ' +
+      `Load average at the end: ${loadavg()[0]!.toFixed(1)} (shared machine: absolute numbers are noisy, compare rows).`,
     '',
     '| worker | jobs/s | loop p99 ms | loop max ms | STATS rtt p50 ms | STATS rtt p99 ms |',
     '|---|---|---|---|---|---|',

@@ -22,6 +22,11 @@ export interface ConnectionOptions {
   /** a Unix socket path; when set, host and port are ignored */
   path?: string;
   /**
+   * Several nodes (of a cluster, or replicas behind no balancer): the connection uses one at a
+   * time, and moves to the next when a connect fails or the connection drops. Replaces host/port.
+   */
+  nodes?: { host: string; port: number }[];
+  /**
    * TLS: `true` verifies the server against the system's CAs; an object passes node:tls options
    * (`ca`, `cert`, `key`, `rejectUnauthorized`, `servername`, …). Default: plain TCP.
    */
@@ -62,6 +67,7 @@ export interface RequestOptions {
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closing' | 'closed';
 
 type Settings = Required<Omit<ConnectionOptions, 'path' | 'token' | 'tls'>> & { path?: string; tls: TlsConnectionOptions | null };
+type Node = { host: string; port: number };
 
 const noop = () => {};
 
@@ -80,6 +86,9 @@ export class Connection extends EventEmitter {
   private reconnectTimer: NodeJS.Timeout | null = null;
   private connectWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private closedPromise: Promise<void> | null = null;
+  /** the node in use (index into opts.nodes) and how many failed in a row on a first connect */
+  private node = 0;
+  private nodesTried = 0;
 
   constructor(options: ConnectionOptions = {}) {
     super();
@@ -87,6 +96,7 @@ export class Connection extends EventEmitter {
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 6789,
       path: options.path,
+      nodes: options.nodes && options.nodes.length > 0 ? options.nodes.map((n) => ({ host: n.host, port: n.port })) : [{ host: options.host ?? '127.0.0.1', port: options.port ?? 6789 }],
       tls: options.tls === true ? {} : options.tls || null,
       framing: options.framing ?? 'json',
       reqIds: options.reqIds ?? false,
@@ -207,11 +217,16 @@ export class Connection extends EventEmitter {
 
   private createSocket(): Socket {
     const o = this.opts;
+    const { host, port } = this.currentNode();
     if (o.tls) {
-      const where = o.path !== undefined ? { path: o.path } : { host: o.host, port: o.port, servername: o.tls.servername ?? sniName(o.host) };
+      const where = o.path !== undefined ? { path: o.path } : { host, port, servername: o.tls.servername ?? sniName(host) };
       return tlsConnect({ ...o.tls, ...where });
     }
-    return o.path !== undefined ? createConnection({ path: o.path }) : createConnection({ host: o.host, port: o.port });
+    return o.path !== undefined ? createConnection({ path: o.path }) : createConnection({ host, port });
+  }
+
+  private currentNode(): Node {
+    return this.opts.nodes[this.node]!;
   }
 
   private onOpen(socket: Socket): void {
@@ -219,6 +234,7 @@ export class Connection extends EventEmitter {
     const first = this._state === 'connecting';
     this._state = 'open';
     this.reconnectAttempt = 0;
+    this.nodesTried = 0;
     const auth = this.pipe.attach(socket, this.token !== undefined ? { cmd: 'AUTH', token: this.token } : undefined);
     if (auth) auth.then((a) => this.onAuthAnswer(a), (e: Error) => this.failConnectWaiters(e));
     else this.resolveConnectWaiters();
@@ -252,6 +268,14 @@ export class Connection extends EventEmitter {
     if (closing) return;
     this.emit('disconnect', cause);
     const neverOpened = this._state === 'connecting';
+    const nodes = this.opts.nodes.length;
+    if (nodes > 1) this.node = (this.node + 1) % nodes;
+    // a first connect tries every node once before it gives up
+    if (neverOpened && this.nodesTried < nodes - 1) {
+      this.nodesTried++;
+      this.openSocket();
+      return;
+    }
     if (neverOpened || !this.opts.reconnect || this.reconnectAttempt >= this.opts.maxReconnectAttempts) {
       const err = new FlashqConnectionError(`cannot connect to ${this.address()}${cause ? `: ${cause.message}` : ''}`, 'CONNECT_FAILED', false, { cause });
       this.pipe.rejectWaiting(err);
@@ -304,7 +328,7 @@ export class Connection extends EventEmitter {
   }
 
   private address(): string {
-    return this.opts.path ?? `${this.opts.host}:${this.opts.port}`;
+    return this.opts.path ?? this.opts.nodes.map((n) => `${n.host}:${n.port}`).join(', ');
   }
 }
 

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FlashqClient, type CronInfo, type Job, type JobEvent, type QueueInfo } from 'flashq-ts/client';
@@ -202,6 +202,22 @@ describe('flashq-ts CLI', () => {
     const r = await cli(['bench', '--jobs', '200', '--samples', '5', '--redis', `redis://127.0.0.1:${await freePort()}`, ...at], { timeoutMs: 60_000 });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /BullMQ comparison skipped: (cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+|--redis needs the (bullmq|ioredis) package)/);
+  });
+
+  test('bench --redis runs the same load on BullMQ beside it, exactly once too', { skip: existsSync('/usr/bin/redis-server') ? false : 'redis-server is not installed' }, async () => {
+    const port = await freePort();
+    const redis = spawn('/usr/bin/redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    try {
+      const out = join(dir, 'bench-bullmq.json');
+      await waitFor(async () => (await cli(['bench', '--jobs', '1000', '--samples', '20', '--redis', `redis://127.0.0.1:${port}`, '--out', out, ...at], { timeoutMs: 120_000 })).stdout.includes('BullMQ '), 30_000, 'bench beside BullMQ');
+      const report = JSON.parse(readFileSync(out, 'utf8')) as { bullmq: { push: { jobs: number }; process: { jobs: number }; exactlyOnce: boolean } | null; bullmqSkipped: string | null };
+      assert.equal(report.bullmqSkipped, null);
+      assert.equal(report.bullmq?.push.jobs, 1000);
+      assert.equal(report.bullmq?.process.jobs, 1000);
+      assert.equal(report.bullmq?.exactlyOnce, true);
+    } finally {
+      redis.kill();
+    }
   });
 
   test('connection flags: --socket (a Unix socket) and --tls with --ca through a TLS terminator', async () => {
