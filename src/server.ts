@@ -104,6 +104,7 @@ export class Server implements ServerControl {
     this.router = new Router(this.dispatcher);
     this.fanout = new Fanout(this.dispatcher);
     this.fanout.rates = this.history;
+    this.fanout.ownerOf = (queue) => this.router.shardOfQueue(queue);
     this.limit = new ConnectionLimit(c.maxConnections);
     const parts: FrontParts = { config: c, dispatcher: this.dispatcher, router: this.router, fanout: this.fanout, auth: this.auth, limit: this.limit };
     const requests = new RequestRouter(this.dispatcher, this.router, this.fanout, this.auth, c.maxBatch);

@@ -8,6 +8,7 @@ import { InFlight } from './exchange.js';
 import { ClientCertGate } from './client-cert-gate.js';
 import { Cors } from './cors.js';
 import { cronRoutes } from './routes-crons.js';
+import { dashboardRoutes } from './routes-dashboard.js';
 import { jobRoutes } from './routes-jobs.js';
 import { queueRoutes } from './routes-queues.js';
 import { serverRoutes } from './routes-server.js';
@@ -73,6 +74,7 @@ export class HttpFront {
     workerRoutes(ctx);
     webhookRoutes(ctx);
     serverRoutes(ctx);
+    dashboardRoutes(ctx);
     route(ctx, 'any', '/*', (x, req) =>
       x.error(new FlashqError(ErrorCode.NotFound, `Route not found: ${req.getMethod().toUpperCase()} ${req.getUrl()}`)),
     );
