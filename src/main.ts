@@ -1,12 +1,16 @@
 #!/usr/bin/env node
+/** The server process: `npm start`, or `flashq-ts serve` (src/cli) which calls runServer. */
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { ConfigError, loadConfig } from './config.js';
 import { log, setLogLevel } from './log.js';
 import { Server } from './server.js';
 
-async function main(): Promise<void> {
+/** Start the server with these flags (and the environment); it runs until SIGTERM/SIGINT. */
+export async function runServer(argv: string[]): Promise<void> {
   let config;
   try {
-    config = loadConfig(process.env, process.argv.slice(2));
+    config = loadConfig(process.env, argv);
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`flashq-ts: ${e.message}\n`);
@@ -41,4 +45,5 @@ async function main(): Promise<void> {
   server.onExit = (code) => process.exit(code);
 }
 
-void main();
+const entry = process.argv[1];
+if (entry !== undefined && import.meta.url === pathToFileURL(realpathSync(entry)).href) void runServer(process.argv.slice(2));

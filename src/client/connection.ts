@@ -7,7 +7,8 @@
  * the reconnect, and AUTH is sent again first when a token is known.
  */
 import { EventEmitter } from 'node:events';
-import { createConnection, type Socket } from 'node:net';
+import { createConnection, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { FlashqClientError, FlashqConnectionError } from './errors.js';
 import { createDecoder, type Decoder, type Framing } from './framing.js';
 import { Pipeline } from './pipeline.js';
@@ -20,6 +21,16 @@ export interface ConnectionOptions {
   port?: number;
   /** a Unix socket path; when set, host and port are ignored */
   path?: string;
+  /**
+   * Several nodes (of a cluster, or replicas behind no balancer): the connection uses one at a
+   * time, and moves to the next when a connect fails or the connection drops. Replaces host/port.
+   */
+  nodes?: { host: string; port: number }[];
+  /**
+   * TLS: `true` verifies the server against the system's CAs; an object passes node:tls options
+   * (`ca`, `cert`, `key`, `rejectUnauthorized`, `servername`, …). Default: plain TCP.
+   */
+  tls?: boolean | TlsConnectionOptions;
   /** default 'json' */
   framing?: Framing;
   /** tag each request with a `reqId` and match answers by it instead of by order; default false */
@@ -55,7 +66,8 @@ export interface RequestOptions {
 
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closing' | 'closed';
 
-type Settings = Required<Omit<ConnectionOptions, 'path' | 'token'>> & { path?: string };
+type Settings = Required<Omit<ConnectionOptions, 'path' | 'token' | 'tls'>> & { path?: string; tls: TlsConnectionOptions | null };
+type Node = { host: string; port: number };
 
 const noop = () => {};
 
@@ -74,6 +86,9 @@ export class Connection extends EventEmitter {
   private reconnectTimer: NodeJS.Timeout | null = null;
   private connectWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private closedPromise: Promise<void> | null = null;
+  /** the node in use (index into opts.nodes) and how many failed in a row on a first connect */
+  private node = 0;
+  private nodesTried = 0;
 
   constructor(options: ConnectionOptions = {}) {
     super();
@@ -81,6 +96,8 @@ export class Connection extends EventEmitter {
       host: options.host ?? '127.0.0.1',
       port: options.port ?? 6789,
       path: options.path,
+      nodes: options.nodes && options.nodes.length > 0 ? options.nodes.map((n) => ({ host: n.host, port: n.port })) : [{ host: options.host ?? '127.0.0.1', port: options.port ?? 6789 }],
+      tls: options.tls === true ? {} : options.tls || null,
       framing: options.framing ?? 'json',
       reqIds: options.reqIds ?? false,
       maxInFlight: Math.max(1, options.maxInFlight ?? 10_000),
@@ -171,14 +188,15 @@ export class Connection extends EventEmitter {
   private openSocket(): void {
     if (this._state !== 'reconnecting') this._state = 'connecting';
     const o = this.opts;
-    const socket = o.path !== undefined ? createConnection({ path: o.path }) : createConnection({ host: o.host, port: o.port });
+    const socket = this.createSocket();
     this.socket = socket;
-    socket.setNoDelay(true);
+    if (o.path === undefined) socket.setNoDelay(true);
     // the socket's decoder keeps multi-byte characters split across chunks whole
     if (o.framing === 'json') socket.setEncoding('utf8');
     let lastError: Error | undefined;
     const connectTimer = setTimeout(() => socket.destroy(new Error(`connect timed out after ${o.connectTimeoutMs} ms`)), o.connectTimeoutMs);
-    socket.once('connect', () => {
+    // a TLS socket is usable once its handshake is done, not at the TCP connect
+    socket.once(o.tls ? 'secureConnect' : 'connect', () => {
       clearTimeout(connectTimer);
       this.onOpen(socket);
     });
@@ -197,11 +215,26 @@ export class Connection extends EventEmitter {
     });
   }
 
+  private createSocket(): Socket {
+    const o = this.opts;
+    const { host, port } = this.currentNode();
+    if (o.tls) {
+      const where = o.path !== undefined ? { path: o.path } : { host, port, servername: o.tls.servername ?? sniName(host) };
+      return tlsConnect({ ...o.tls, ...where });
+    }
+    return o.path !== undefined ? createConnection({ path: o.path }) : createConnection({ host, port });
+  }
+
+  private currentNode(): Node {
+    return this.opts.nodes[this.node]!;
+  }
+
   private onOpen(socket: Socket): void {
     if (this._state === 'closing' || this._state === 'closed') return;
     const first = this._state === 'connecting';
     this._state = 'open';
     this.reconnectAttempt = 0;
+    this.nodesTried = 0;
     const auth = this.pipe.attach(socket, this.token !== undefined ? { cmd: 'AUTH', token: this.token } : undefined);
     if (auth) auth.then((a) => this.onAuthAnswer(a), (e: Error) => this.failConnectWaiters(e));
     else this.resolveConnectWaiters();
@@ -235,6 +268,14 @@ export class Connection extends EventEmitter {
     if (closing) return;
     this.emit('disconnect', cause);
     const neverOpened = this._state === 'connecting';
+    const nodes = this.opts.nodes.length;
+    if (nodes > 1) this.node = (this.node + 1) % nodes;
+    // a first connect tries every node once before it gives up
+    if (neverOpened && this.nodesTried < nodes - 1) {
+      this.nodesTried++;
+      this.openSocket();
+      return;
+    }
     if (neverOpened || !this.opts.reconnect || this.reconnectAttempt >= this.opts.maxReconnectAttempts) {
       const err = new FlashqConnectionError(`cannot connect to ${this.address()}${cause ? `: ${cause.message}` : ''}`, 'CONNECT_FAILED', false, { cause });
       this.pipe.rejectWaiting(err);
@@ -287,6 +328,11 @@ export class Connection extends EventEmitter {
   }
 
   private address(): string {
-    return this.opts.path ?? `${this.opts.host}:${this.opts.port}`;
+    return this.opts.path ?? this.opts.nodes.map((n) => `${n.host}:${n.port}`).join(', ');
   }
+}
+
+/** SNI takes host names only: an IP address is sent as no name at all. */
+function sniName(host: string): string | undefined {
+  return isIP(host) === 0 ? host : undefined;
 }

@@ -1,5 +1,6 @@
 /**
- * The flashQ TypeScript client: a pipelined TCP client and a batching worker.
+ * The flashQ TypeScript client (`flashq-ts/client`): a pipelined TCP client, Queue, a batching
+ * Worker (in-thread or sandboxed in a piscina pool) and QueueEvents over WebSocket.
  *
  *   const client = new FlashqClient({ host: '127.0.0.1', port: 6789, token });
  *   await client.connect();
@@ -11,7 +12,10 @@
  */
 export { FlashqClient, type ClientOptions } from './client.js';
 export { Connection, type ConnectionOptions, type ConnectionState, type RequestOptions } from './connection.js';
-export { Worker, type WorkerOptions, type Handler, type JobContext, type WorkerJob } from './worker.js';
+export { Worker, type WorkerOptions, type Handler, type JobContext, type WorkerJob, type LeaseLoss } from './worker.js';
+export { Queue, type QueueOptions, type QueueCounts, type BrowsedJob, type RemovableState } from './queue.js';
+export { QueueEvents, type QueueEventsOptions, type JobEvent, type EventType } from './queue-events.js';
+export type { ProcessorRef } from './sandbox.js';
 export { FlashqClientError, FlashqConnectionError, FlashqTimeoutError, type ConnectionErrorCode } from './errors.js';
 export type { Framing } from './framing.js';
 export type {

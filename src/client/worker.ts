@@ -6,12 +6,21 @@
  * the same socket would queue behind it. The next batch is requested while handlers run (jobs
  * pulled ahead are bounded by batchSize), and the acks of everything that finished in one
  * event-loop turn leave as one ACKB.
+ *
+ * The handler is a function (run on this thread) or a processor module's path/URL, run in a
+ * piscina thread pool of `threads` threads (sandbox.ts).
+ *
+ * Lease-aware: a job is leased to the pull connection. When that connection drops, the server fails
+ * the leased jobs back, so the ones not yet started are dropped here rather than run on a lease
+ * that is gone. A job with a `timeout` is skipped if its lease ran out before a handler was free,
+ * and its handler's `ctx.signal` aborts when the lease runs out.
  */
 import { EventEmitter } from 'node:events';
 import { FlashqClient } from './client.js';
 import type { ConnectionOptions } from './connection.js';
 import { FlashqClientError, FlashqConnectionError } from './errors.js';
 import { Fifo } from './fifo.js';
+import { Sandbox, type ProcessorRef } from './sandbox.js';
 import type { Job } from './types.js';
 
 export interface WorkerOptions extends Omit<ConnectionOptions, 'reqIds'> {
@@ -23,17 +32,24 @@ export interface WorkerOptions extends Omit<ConnectionOptions, 'reqIds'> {
   pullTimeoutMs?: number;
   /** start pulling at once (connection failures are then 'error' events); default true */
   autoStart?: boolean;
+  /** threads of the sandbox pool when the handler is a processor module; default 1 (concurrency defaults to it) */
+  threads?: number;
 }
 
 export interface JobContext {
   readonly jobId: number;
   /** Report progress (0..100, optional message) of this job. */
   updateProgress(progress: number, message?: string): Promise<void>;
+  /** Aborts when the job's lease ends (its `timeout` ran out, or the pull connection dropped). */
+  readonly signal: AbortSignal;
 }
 
 export type WorkerJob<T = unknown> = Job<T> & {
   updateProgress(progress: number, message?: string): Promise<void>;
 };
+
+/** Why a pulled job was not run: its lease was gone before a handler was free. */
+export type LeaseLoss = 'connection lost' | 'timed out';
 
 /** Returning a value other than undefined stores it as the job's result; throwing fails the job. */
 export type Handler<T = unknown, R = unknown> = (job: WorkerJob<T>, ctx: JobContext) => R | Promise<R>;
@@ -43,9 +59,14 @@ const MAX_BATCH = 1000;
 
 const noop = () => {};
 
+/** The pull connection's epoch a job was pulled in (a symbol: invisible to the job's JSON). */
+const EPOCH = Symbol('flashq.leaseEpoch');
+type Leased<T> = WorkerJob<T> & { [EPOCH]?: number };
+
 export class Worker<T = unknown, R = unknown> extends EventEmitter {
   readonly queue: string;
   private readonly handler: Handler<T, R>;
+  private readonly sandbox: Sandbox | null = null;
   private readonly concurrency: number;
   private readonly batchSize: number;
   private readonly pullTimeoutMs: number;
@@ -53,6 +74,12 @@ export class Worker<T = unknown, R = unknown> extends EventEmitter {
   private readonly acker: FlashqClient;
   /** pulled, not yet handed to a handler */
   private readonly buffer = new Fifo<WorkerJob<T>>(256);
+  /** lease state of running jobs, only for those with a timeout or while the connection may drop */
+  private readonly leases = new Map<number, AbortController>();
+  private readonly timers = new Map<number, NodeJS.Timeout>();
+  /** bumped when the pull connection drops: jobs pulled before it hold no lease */
+  private epoch = 0;
+
   private active = 0;
   private running = false;
   private pullInFlight: Promise<void> | null = null;
@@ -66,16 +93,25 @@ export class Worker<T = unknown, R = unknown> extends EventEmitter {
   private startPromise: Promise<void> | null = null;
   private closePromise: Promise<void> | null = null;
 
-  constructor(queue: string, handler: Handler<T, R>, options: WorkerOptions = {}) {
+  constructor(queue: string, handler: Handler<T, R> | ProcessorRef, options: WorkerOptions = {}) {
     super();
     this.queue = queue;
-    this.handler = handler;
-    this.concurrency = Math.max(1, options.concurrency ?? 10);
+    if (typeof handler === 'function') {
+      this.handler = handler;
+    } else {
+      const sandbox = new Sandbox(handler, options.threads ?? 1, (r) => {
+        this.op(this.acker.progress(r.id, r.progress, r.message), noop, (e) => this.reportError(e));
+      });
+      this.sandbox = sandbox;
+      this.handler = (job) => sandbox.run(job) as Promise<R>;
+    }
+    this.concurrency = Math.max(1, options.concurrency ?? (this.sandbox ? this.sandbox.threads : 10));
     this.batchSize = Math.min(MAX_BATCH, Math.max(1, options.batchSize ?? this.concurrency * 2));
     this.pullTimeoutMs = Math.max(0, options.pullTimeoutMs ?? 1000);
-    const { concurrency: _c, batchSize: _b, pullTimeoutMs: _p, autoStart, ...conn } = options;
+    const { concurrency: _c, batchSize: _b, pullTimeoutMs: _p, autoStart, threads: _t, ...conn } = options;
     this.puller = new FlashqClient(conn);
     this.acker = new FlashqClient(conn);
+    this.puller.connection.on('disconnect', () => this.onLeasesLost());
     if (autoStart ?? true) this.start().catch((err: Error) => this.reportError(err));
   }
 
@@ -109,6 +145,7 @@ export class Worker<T = unknown, R = unknown> extends EventEmitter {
         else await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
       }
       await Promise.all([this.puller.close(), this.acker.close()]);
+      if (this.sandbox) await this.sandbox.close();
       this.emit('closed');
     })();
     return this.closePromise;
@@ -129,7 +166,12 @@ export class Worker<T = unknown, R = unknown> extends EventEmitter {
     let idle = false;
     try {
       const jobs = await this.puller.pullBatch<T>(this.queue, count, { timeout: this.pullTimeoutMs });
-      for (const job of jobs) this.buffer.push(this.prepare(job));
+      const epoch = this.epoch;
+      for (const job of jobs) {
+        const prepared = this.prepare(job);
+        (prepared as Leased<T>)[EPOCH] = epoch;
+        this.buffer.push(prepared);
+      }
       idle = jobs.length === 0 && this.pullTimeoutMs < 10;
     } catch (err) {
       this.reportError(err as Error);
@@ -161,8 +203,14 @@ export class Worker<T = unknown, R = unknown> extends EventEmitter {
     if (this.pumping) return;
     this.pumping = true;
     while (this.active < this.concurrency && this.buffer.length > 0) {
+      const job = this.buffer.shift()!;
+      const lost = this.leaseLost(job);
+      if (lost !== null) {
+        this.emit('expired', job, lost);
+        continue;
+      }
       this.active++;
-      this.run(this.buffer.shift()!);
+      this.run(job);
     }
     this.pumping = false;
     this.maybePull();
@@ -171,7 +219,16 @@ export class Worker<T = unknown, R = unknown> extends EventEmitter {
   private run(job: WorkerJob<T>): void {
     let out: R | Promise<R>;
     try {
-      out = this.handler(job, { jobId: job.id, updateProgress: job.updateProgress });
+      const worker = this;
+      // the signal (an AbortController, maybe a timer) is made only for handlers that read it
+      const ctx: JobContext = {
+        jobId: job.id,
+        updateProgress: job.updateProgress,
+        get signal() {
+          return worker.leaseSignal(job);
+        },
+      };
+      out = this.handler(job, ctx);
     } catch (err) {
       this.onFailed(job, err);
       return;
@@ -188,6 +245,7 @@ export class Worker<T = unknown, R = unknown> extends EventEmitter {
 
   private onCompleted(job: WorkerJob<T>, result: R): void {
     this.active--;
+    this.endLease(job);
     if (result === undefined) {
       this.ackIds.push(job.id);
       this.ackJobs.push(job);
@@ -205,8 +263,11 @@ export class Worker<T = unknown, R = unknown> extends EventEmitter {
 
   private onFailed(job: WorkerJob<T>, err: unknown): void {
     this.active--;
+    this.endLease(job);
     const message = err instanceof Error ? err.message : String(err);
-    this.op(this.acker.fail(job.id, message), () => this.emit('failed', job, err), (e) => this.reportError(e));
+    // the server retries after back-off while deliveries remain (max_attempts), else dead-letters
+    const willRetry = job.attempts < job.max_attempts;
+    this.op(this.acker.fail(job.id, message), () => this.emit('failed', job, err, willRetry), (e) => this.reportError(e));
     this.pump();
     this.notifyIdle();
   }
@@ -252,6 +313,53 @@ export class Worker<T = unknown, R = unknown> extends EventEmitter {
         }
       },
     );
+  }
+
+  // ---- leases ----
+
+  private onLeasesLost(): void {
+    this.epoch++;
+    for (const c of this.leases.values()) c.abort(new Error('lease lost: the pull connection dropped'));
+  }
+
+  private leaseLost(job: WorkerJob<T>): LeaseLoss | null {
+    if ((job as Leased<T>)[EPOCH] !== this.epoch) return 'connection lost';
+    if (job.timeout !== null && job.timeout > 0 && Date.now() >= this.deadline(job)) return 'timed out';
+    return null;
+  }
+
+  /**
+   * The lease's end on this machine's clock: the server's started_at, or the pull's arrival when
+   * the clocks disagree so much that started_at lies in our future.
+   */
+  private deadline(job: WorkerJob<T>): number {
+    return Math.min(job.started_at, Date.now()) + job.timeout!;
+  }
+
+  /** An AbortSignal ending with the lease: at its timeout, or when the pull connection drops. */
+  private leaseSignal(job: WorkerJob<T>): AbortSignal {
+    const known = this.leases.get(job.id);
+    if (known) return known.signal;
+    const c = new AbortController();
+    if ((job as Leased<T>)[EPOCH] !== this.epoch) c.abort(new Error('lease lost: the pull connection dropped'));
+    this.leases.set(job.id, c);
+    if (job.timeout !== null && job.timeout > 0) {
+      const t = setTimeout(() => c.abort(new Error(`lease lost: job ${job.id} timed out after ${job.timeout} ms`)), Math.max(0, this.deadline(job) - Date.now()));
+      t.unref();
+      c.signal.addEventListener('abort', () => clearTimeout(t), { once: true });
+      this.timers.set(job.id, t);
+    }
+    return c.signal;
+  }
+
+  private endLease(job: WorkerJob<T>): void {
+    if (this.leases.size === 0) return;
+    this.leases.delete(job.id);
+    const t = this.timers.get(job.id);
+    if (t !== undefined) {
+      clearTimeout(t);
+      this.timers.delete(job.id);
+    }
   }
 
   // ---- bookkeeping ----
