@@ -16,37 +16,14 @@ import { RawJsonSource, StringifySource } from '../src/protocol/payload-text.js'
 import type { Request } from '../src/protocol/request.js';
 import { Format, type Result } from '../src/protocol/result.js';
 import { scanJsonRoute, scanMsgpackRoute } from '../src/protocol/route-scan.js';
-import { fmt, machine, median, writeSection } from './report.js';
+import { fmt, machine, measureAll as measureRounds, writeSection } from './report.js';
 
 const quick = process.argv.includes('--quick');
 const ROUND_MS = quick ? 150 : 600;
 const ROUNDS = quick ? 3 : 5;
 
-/** ns per call of fn over one round of ROUND_MS. */
-function round(fn: () => unknown): number {
-  let n = 0;
-  const t0 = performance.now();
-  let t = t0;
-  while (t - t0 < ROUND_MS) {
-    for (let k = 0; k < 8; k++) fn();
-    n += 8;
-    t = performance.now();
-  }
-  return ((t - t0) * 1e6) / n;
-}
-
-/**
- * Median ns per call of each function. Rounds are interleaved across the functions, so on a
- * shared machine every contender sees the same spells of contention.
- */
 function measureAll(fns: Array<() => unknown>): number[] {
-  for (const fn of fns) {
-    const warmEnd = performance.now() + ROUND_MS / 2;
-    while (performance.now() < warmEnd) fn();
-  }
-  const samples = fns.map(() => [] as number[]);
-  for (let r = 0; r < ROUNDS; r++) fns.forEach((fn, i) => samples[i]!.push(round(fn)));
-  return samples.map(median);
+  return measureRounds(fns, ROUNDS, ROUND_MS);
 }
 
 let sink: unknown;

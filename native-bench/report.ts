@@ -32,3 +32,30 @@ export function median(xs: number[]): number {
 export function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
+
+/** ns per call of fn over one round of `roundMs`. */
+function round(fn: () => unknown, roundMs: number): number {
+  let n = 0;
+  const t0 = performance.now();
+  let t = t0;
+  while (t - t0 < roundMs) {
+    for (let k = 0; k < 8; k++) fn();
+    n += 8;
+    t = performance.now();
+  }
+  return ((t - t0) * 1e6) / n;
+}
+
+/**
+ * Median ns per call of each function. Rounds are interleaved across the functions, so on a
+ * shared machine every contender sees the same spells of contention.
+ */
+export function measureAll(fns: Array<() => unknown>, rounds: number, roundMs: number): number[] {
+  for (const fn of fns) {
+    const warmEnd = performance.now() + roundMs / 2;
+    while (performance.now() < warmEnd) fn();
+  }
+  const samples = fns.map(() => [] as number[]);
+  for (let r = 0; r < rounds; r++) fns.forEach((fn, i) => samples[i]!.push(round(fn, roundMs)));
+  return samples.map(median);
+}

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { Config } from './config.js';
 import { log } from './log.js';
 import { Auth } from './front/auth.js';
@@ -10,28 +9,28 @@ import { Router } from './front/router.js';
 import type { ShardLink } from './front/shard-link.js';
 import { TcpFront } from './front/tcp.js';
 import { WorkerLink } from './front/worker-link.js';
-import { HttpFront, useWebhookStore } from './front/http/index.js';
+import { HttpFront } from './front/http/index.js';
 import { GrpcFront } from './front/grpc/index.js';
+import type { FrontParts, ServerControl } from './front/parts.js';
+import { StoreStatus } from './front/store-status.js';
+import { WorkerRegistry } from './front/workers.js';
 import { MetricsHistory, INTERVAL_MS } from './metrics/history.js';
-import type { ShardOptions } from './shard/core.js';
+import type { ControlMessage } from './shard/messages.js';
+import type { ShardOptions } from './shard/start.js';
 import { migrateDatabase } from './store/schema.js';
-import { StoreStatus } from './store/status.js';
 import { PgWebhookStore } from './store/webhook-store.js';
+import { WebhookRegistry } from './webhooks/registry.js';
+import { MemoryWebhookStore } from './webhooks/store.js';
 import type { Webhook } from './webhooks/types.js';
+import { VERSION } from './version.js';
 
-export const VERSION: string = (() => {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
-})();
+export { VERSION } from './version.js';
 
 /**
  * The whole server in one process: shards (worker threads, or inline when SHARDS=0), the
  * dispatcher between them and the listeners, and the listeners themselves.
  */
-export class Server {
+export class Server implements ServerControl {
   readonly startedAt = Date.now();
   auth: Auth;
   dispatcher!: Dispatcher;
@@ -49,6 +48,9 @@ export class Server {
   tcpPort = 0;
   /** null without DATABASE_URL; `.connected` is /health's postgres_connected */
   storeStatus: StoreStatus | null = null;
+  /** kept across restarts (POST /server/restart stops and starts the listeners) */
+  readonly workers = new WorkerRegistry();
+  private webhooks: WebhookRegistry | null = null;
 
   constructor(readonly config: Config) {
     this.auth = new Auth(config.authTokens);
@@ -56,6 +58,14 @@ export class Server {
 
   get shardCount(): number {
     return Math.max(1, this.config.shards);
+  }
+
+  get storeConnected(): boolean | null {
+    return this.storeStatus === null ? null : this.storeStatus.connected;
+  }
+
+  exit(code: number): void {
+    this.onExit?.(code);
   }
 
   async start(): Promise<void> {
@@ -73,14 +83,11 @@ export class Server {
     if (store) {
       // before any shard starts: an unreachable database stops the server here
       await migrateDatabase(store.url);
-      // once per Server: the HTTP front keeps its webhook registry across restarts
-      if (this.storeStatus === null) useWebhookStore(this, new PgWebhookStore<Webhook>(store.url));
-      const status = (this.storeStatus = new StoreStatus(n));
-      const previous = this.dispatcher.onControl;
-      this.dispatcher.onControl = (shard, json) => {
-        if (!status.onControl(shard, json)) previous?.(shard, json);
-      };
+      this.storeStatus = new StoreStatus(n);
     }
+    // once per Server: webhooks outlive restarts of the listeners
+    this.webhooks ??= new WebhookRegistry(store ? new PgWebhookStore<Webhook>(store.url) : new MemoryWebhookStore());
+    this.dispatcher.onControl = (shard, msg) => this.onControl(shard, msg);
     if (c.shards === 0) {
       this.links = [await InlineLink.open(0, opts(0), this.dispatcher, store)];
     } else {
@@ -90,16 +97,19 @@ export class Server {
     }
     this.dispatcher.attach(this.links);
     // recovered shards may now reach each other: re-watch parents that live on other shards
-    if (store) this.dispatcher.broadcastControl('{"op":"rewatch"}');
+    if (store) this.dispatcher.broadcastControl({ op: 'rewatch' });
     this.router = new Router(this.dispatcher);
     this.fanout = new Fanout(this.dispatcher);
     this.fanout.rates = this.history;
+    const parts: FrontParts = { config: c, dispatcher: this.dispatcher, router: this.router, fanout: this.fanout, auth: this.auth };
     const requests = new RequestRouter(this.dispatcher, this.router, this.fanout, this.auth, c.maxBatch);
     this.tcp = new TcpFront(requests, this.dispatcher, this.auth);
     if (c.port > 0) this.tcpPort = await this.tcp.listen(c.port, c.host);
     if (c.unixSocket) await this.tcp.listenUnix(c.unixSocket);
-    if (c.httpPort > 0) this.http = await HttpFront.start(this);
-    if (c.grpcPort > 0) this.grpc = await GrpcFront.start(this);
+    if (c.httpPort > 0) {
+      this.http = await HttpFront.start({ ...parts, history: this.history, workers: this.workers, webhooks: this.webhooks, server: this });
+    }
+    if (c.grpcPort > 0) this.grpc = await GrpcFront.start(parts);
     this.sampler = setInterval(() => void this.sample(), INTERVAL_MS);
     this.sampler.unref();
     void this.sample();
@@ -113,6 +123,22 @@ export class Server {
       persistence: store ? c.persist : 'memory',
       version: VERSION,
     });
+  }
+
+  /** The front's side of the control messages: what shards report. */
+  private onControl(shard: number, msg: ControlMessage): void {
+    switch (msg.op) {
+      case 'store':
+        this.storeStatus?.set(shard, msg.available);
+        break;
+      case 'events':
+      case 'drain':
+      case 'stop':
+      case 'rewatch':
+        throw new Error(`the front got the control message it sends shards: ${msg.op}`);
+      default:
+        msg satisfies never;
+    }
   }
 
   /** One metrics point: counters and stats from every shard. */
@@ -138,7 +164,7 @@ export class Server {
     this.running = false;
     if (this.sampler) clearInterval(this.sampler);
     this.sampler = null;
-    if (this.dispatcher && this.links.length > 0) this.dispatcher.broadcastControl('{"op":"drain"}');
+    if (this.dispatcher && this.links.length > 0) this.dispatcher.broadcastControl({ op: 'drain' });
     await Promise.all([this.tcp?.close(), this.http?.close(), this.grpc?.close()]);
     this.tcp = null;
     this.http = null;

@@ -110,6 +110,14 @@ export interface Target extends ClientOptions {
   httpPort: number;
 }
 
+/** `host:port` (or `[v6]:port`) of --nodes. */
+function parseNode(text: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):([0-9]{1,5})$/.exec(text.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port < 1 || port > 65535) throw new UsageError(`--nodes takes host:port,host:port,…; not ${JSON.stringify(text)}`);
+  return { host: (m[1] ?? m[2])!, port };
+}
+
 /** A port from the environment, checked like the flag it stands in for. */
 function envPort(name: string, def: number): number {
   const v = process.env[name];
@@ -120,7 +128,8 @@ function envPort(name: string, def: number): number {
 }
 
 /**
- * Where to connect: --host (127.0.0.1), --port (6789), --socket (a Unix socket path), --token,
+ * Where to connect: --host (127.0.0.1), --port (6789), --nodes (host:port,… of a cluster: one at a
+ * time, the next when one fails), --socket (a Unix socket path), --token,
  * --tls with --ca/--cert/--key/--insecure, --http-port (6790) for the commands that need the HTTP
  * API. FLASHQ_HOST, FLASHQ_PORT, FLASHQ_HTTP_PORT and FLASHQ_TOKEN (which keeps the token out of
  * the process list) stand in for the flags.
@@ -135,6 +144,8 @@ export function target(args: Args): Target {
   };
   const socket = str(args, 'socket');
   if (socket) t.path = socket;
+  const nodes = str(args, 'nodes') ?? process.env.FLASHQ_NODES;
+  if (nodes) t.nodes = nodes.split(',').filter(Boolean).map(parseNode);
   const token = str(args, 'token') ?? process.env.FLASHQ_TOKEN;
   if (token) t.token = token;
   const tls = tlsOptions(args);

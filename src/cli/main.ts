@@ -23,8 +23,9 @@ import { tail } from './commands/tail.js';
 const COMMANDS: Record<string, Command> = { push, pull, stats, queues, jobs, dlq, retry, cron, tail, bench };
 
 const COMMON =
-  'connection: --host 127.0.0.1 --port 6789 | --socket PATH, --token T, --tls [--ca F --cert F --key F --insecure],\n' +
-  '            (or FLASHQ_HOST, FLASHQ_PORT, FLASHQ_HTTP_PORT, FLASHQ_TOKEN in the environment)\n' +
+  'connection: --host 127.0.0.1 --port 6789 | --nodes host:port,… | --socket PATH, --token T,\n' +
+  '            --tls [--ca F --cert F --key F --insecure]\n' +
+  '            (or FLASHQ_HOST, FLASHQ_PORT, FLASHQ_NODES, FLASHQ_HTTP_PORT, FLASHQ_TOKEN in the environment)\n' +
   '            --http-port 6790 (jobs, queues drain, tail); output: --json for scripts';
 
 function help(): string {

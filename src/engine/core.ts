@@ -1,4 +1,4 @@
-import { errors } from '../protocol/errors.js';
+import { errors } from '../base/errors.js';
 import { ChangeLog } from './changes.js';
 import { CronTable } from './crons.js';
 import { DelayHeap } from './delay-heap.js';

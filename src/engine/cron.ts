@@ -1,5 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
-import { errors } from '../protocol/errors.js';
+import { errors } from '../base/errors.js';
 
 /** compat.md: schedules longer than this are refused. */
 export const MAX_SCHEDULE_LENGTH = 256;

@@ -1,4 +1,4 @@
-import { errors } from '../protocol/errors.js';
+import { errors } from '../base/errors.js';
 import type { EngineApi, EngineOptions, RestoreInput } from './api.js';
 import { listJobs } from './browse.js';
 import { CONNECTION_LOST, Core } from './core.js';

@@ -1,4 +1,4 @@
-import { latin1Text } from '../protocol/bytes.js';
+import { latin1Text } from '../base/bytes.js';
 import type { JobState, JobView } from './types.js';
 import { PARTITIONS } from './types.js';
 import type { Queue } from './queue.js';

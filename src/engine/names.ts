@@ -1,4 +1,4 @@
-import { errors } from '../protocol/errors.js';
+import { errors } from '../base/errors.js';
 
 const NAME = /^[A-Za-z0-9_.-]{1,256}$/;
 

@@ -1,8 +1,9 @@
-import { errors } from '../protocol/errors.js';
+import { errors } from '../base/errors.js';
 import type { Core } from './core.js';
 import { statusOf } from './dependencies.js';
 import { type Job, JobRef, extraOf, idOf, jobText, newJob } from './job.js';
-import { latin1Text } from '../protocol/bytes.js';
+import { latin1Text } from '../base/bytes.js';
+import { attemptsOf, backoffOf } from './job-defaults.js';
 import { validateQueueName } from './names.js';
 import type { Queue } from './queue.js';
 import type { JobInput, JobView, ParentStatus } from './types.js';
@@ -82,8 +83,8 @@ export function insertJob(c: Core, q: Queue, j: JobInput, now: number, parents: 
   const o = c.opts.get(
     j.priority,
     j.lifo === true,
-    j.maxAttempts >= 1 ? j.maxAttempts : 1,
-    j.backoff > 0 ? j.backoff : 0,
+    attemptsOf(j.maxAttempts),
+    backoffOf(j.backoff),
     j.ttl > 0 ? j.ttl : 0,
     j.timeout > 0 ? j.timeout : 0,
   );

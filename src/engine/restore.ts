@@ -1,9 +1,10 @@
 import type { RestoreInput, RestoredJob } from './api.js';
 import { CONNECTION_LOST, type Core, TTL_EXPIRED } from './core.js';
+import { attemptsOf, backoffOf } from './job-defaults.js';
 import { ACTIVE, CHILDREN, COMPLETED, FAILED, type Job, extraOf, keyOf, newJob, setStamp } from './job.js';
 import { isValidName } from './names.js';
 import { partitionOf, partitionOfId, seqOfId } from './partition.js';
-import { errors } from '../protocol/errors.js';
+import { errors } from '../base/errors.js';
 import { TokenBucket } from './rate-limit.js';
 
 /**
@@ -34,7 +35,7 @@ export function restore(c: Core, input: RestoreInput, now: number): void {
     const q = c.queue(r.queue, true);
     const seq = seqOfId(r.id);
     if (seq > c.seqs[p]!) c.seqs[p] = seq;
-    const o = c.opts.get(r.priority, r.lifo, Math.max(1, r.maxAttempts), Math.max(0, r.backoff), Math.max(0, r.ttl), Math.max(0, r.timeout));
+    const o = c.opts.get(r.priority, r.lifo, attemptsOf(r.maxAttempts), backoffOf(r.backoff), Math.max(0, r.ttl), Math.max(0, r.timeout));
     const job = newJob(seq, q, r.data, 0, 0, o, r.createdAt, r.runAt - r.createdAt, r.attempts);
     if (r.uniqueKey !== null || r.dependsOn.length > 0 || r.tags.length > 0 || r.progress !== 0 || r.progressMsg !== null || r.result !== null || r.error !== null) {
       const x = extraOf(job);

@@ -1,5 +1,6 @@
 import { Kind } from '../ring/kinds.js';
 import { Format } from '../protocol/result.js';
+import { encodeControl, type ControlMessage, type FrontToShard } from '../shard/messages.js';
 import type { ShardLink, ShardOutput } from './shard-link.js';
 
 /** Whoever waits for answers under a connection id: a TCP connection, an HTTP request, a gRPC call. */
@@ -7,6 +8,12 @@ export interface AnswerSink {
   deliver(seq: number, code: number, bytes: Uint8Array): void;
   /** end of a shard turn: write what `deliver` buffered (views into shard frames are valid until then) */
   flushOut(): void;
+}
+
+/** Who reads the shards' events: one turn's events, then endBatch. */
+export interface ShardEventSink {
+  event(type: number, buf: Buffer, start: number, end: number, qs: number, qe: number): void;
+  endBatch(): void;
 }
 
 /**
@@ -23,8 +30,10 @@ export class Dispatcher implements ShardOutput {
   private blockedLinks = 0;
   private readonly pauseListeners = new Set<(paused: boolean) => void>();
   links: ShardLink[] = [];
-  onEvents: ((json: string) => void) | null = null;
-  onControl: ((shard: number, json: string) => void) | null = null;
+  /** where job events go (the event bus, while the HTTP listener runs) */
+  eventSink: ShardEventSink | null = null;
+  private eventsInTurn = false;
+  onControl: ((shard: number, msg: ControlMessage) => void) | null = null;
 
   constructor(readonly shardCount: number) {
     this.dirtyLinks = new Array<boolean>(Math.max(1, shardCount)).fill(false);
@@ -80,7 +89,8 @@ export class Dispatcher implements ShardOutput {
     this.sinks.delete(conn);
   }
 
-  broadcastControl(json: string): void {
+  broadcastControl(msg: FrontToShard): void {
+    const json = encodeControl(msg);
     for (let s = 0; s < this.links.length; s++) this.send(s, Kind.CONTROL, Format.Internal, 0, 0, json);
   }
 
@@ -105,19 +115,25 @@ export class Dispatcher implements ShardOutput {
     this.dirtySinks.add(sink);
   }
 
-  events(json: string): void {
-    this.onEvents?.(json);
+  event(type: number, buf: Buffer, start: number, end: number, qs: number, qe: number): void {
+    if (this.eventSink === null) return;
+    this.eventsInTurn = true;
+    this.eventSink.event(type, buf, start, end, qs, qe);
   }
 
   shardMsg(target: number, json: string): void {
     if (target >= 0 && target < this.links.length) this.send(target, Kind.SHARD_MSG, Format.Internal, 0, 0, json);
   }
 
-  control(shard: number, json: string): void {
-    this.onControl?.(shard, json);
+  control(shard: number, msg: ControlMessage): void {
+    this.onControl?.(shard, msg);
   }
 
   turnDone(): void {
+    if (this.eventsInTurn) {
+      this.eventsInTurn = false;
+      this.eventSink?.endBatch();
+    }
     for (const sink of this.dirtySinks) sink.flushOut();
     this.dirtySinks.clear();
   }

@@ -1,55 +1,5 @@
-import type { EventType } from '../engine/types.js';
-import { findMember, keyBytes, skipWs, walk } from '../protocol/json-walk.js';
-
-/**
- * One job event as the bus hands it to sinks: its type, queue and the exact bytes of its JSON
- * object `buf[start, end)`. Valid only during the call (the buffer is the shard's batch and the
- * object is reused): a sink that keeps the bytes copies them.
- */
-export class BusEvent {
-  type: EventType = 'job.pushed';
-  buf: Buffer = EMPTY;
-  start = 0;
-  end = 0;
-  qs = 0;
-  qe = 0;
-  private q: string | null = null;
-
-  /** decoded on first use: fan-out to every-queue subscribers never needs it */
-  get queue(): string {
-    return (this.q ??= this.buf.toString('latin1', this.qs, this.qe));
-  }
-
-  set(buf: Buffer, start: number, end: number, type: EventType, qs: number, qe: number, queue: string | null): void {
-    this.buf = buf;
-    this.start = start;
-    this.end = end;
-    this.type = type;
-    this.qs = qs;
-    this.qe = qe;
-    this.q = queue;
-  }
-}
-
-/** Something that consumes events: the WebSocket/SSE fan-out, the webhooks. */
-export interface EventSink {
-  /** returns how many deliveries the event caused (subscribers or webhooks it went to) */
-  event(ev: BusEvent): number;
-  /** end of one shard batch (a sink may gather per batch and write once here) */
-  batchEnd?(): void;
-  /** the queues whose events it wants right now; absent = every queue */
-  interest?(): 'all' | ReadonlySet<string>;
-}
-
-/** Switch event production in the shards; `queues` null = every queue. */
-export type EventControl = (on: boolean, queues: readonly string[] | null) => void;
-
-export const EVENT_TYPES: readonly EventType[] = ['job.pushed', 'job.started', 'job.completed', 'job.failed', 'job.progress'];
-const TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
-
-export function isEventType(s: string): s is EventType {
-  return TYPES.has(s);
-}
+import { BusEvent, EVENT_TYPES, type EventControl, type EventSink, type EventSource } from '../events/catalogue.js';
+import type { ShardEventSink } from './dispatch.js';
 
 /**
  * What event fan-out may spend per second, in deliveries (one event to one subscriber or webhook);
@@ -71,20 +21,14 @@ export const EVENT_COST = 2;
 const WINDOW_MS = 1000;
 
 const EMPTY = Buffer.alloc(0);
-// `{"event_type":"` and `","queue":"`: the shard writes these members first, in this order
-const HEAD = Buffer.from('{"event_type":"', 'latin1');
-const MID = Buffer.from('","queue":"', 'latin1');
-const EVENT_MARK = Buffer.from('{"event_type":"', 'latin1');
-const EVENT_TYPE = keyBytes('event_type');
-const QUEUE = keyBytes('queue');
 
 /**
  * The front's event bus. Shards only produce events while the bus asks for them (a control message
  * to every shard), and it asks only while someone listens: events cost nothing when nobody
- * subscribes. Each shard batch (a JSON array) is split into its events by walking bytes; payloads
- * are never parsed on the front.
+ * subscribes. Each event arrives as its own record whose header names its type and where its
+ * queue sits: the front reads no JSON, payloads least of all.
  */
-export class EventBus {
+export class EventBus implements EventSource, ShardEventSink {
   private readonly sinks = new Set<EventSink>();
   private holders = 0;
   private producing = false;
@@ -94,6 +38,8 @@ export class EventBus {
   private readonly perWindow: number;
   private windowStart = 0;
   private spent = 0;
+  /** events of the current shard turn were seen (its sinks get batchEnd) */
+  private inBatch = false;
   private shedTimer: NodeJS.Timeout | null = null;
   readonly stats = { delivered: 0, dropped: 0 };
 
@@ -170,48 +116,46 @@ export class EventBus {
     this.control(want, this.queues);
   }
 
-  /** Dispatcher hook: one JSON array of events from one shard turn. */
-  readonly onEvents = (json: string): void => {
+  /**
+   * Dispatcher hook: one event of a shard turn, its JSON object buf[start, end) and its queue's
+   * bytes buf[qs, qe), valid during the call.
+   */
+  event(type: number, buf: Buffer, start: number, end: number, qs: number, qe: number): void {
     if (this.holders === 0 || this.sinks.size === 0) return;
-    this.dispatch(Buffer.from(json, 'utf8'));
-  };
-
-  dispatch(buf: Buffer): void {
-    const end = buf.length;
-    let i = skipWs(buf, 0, end);
-    if (buf[i] !== 0x5b) return;
-    i = skipWs(buf, i + 1, end);
-    const now = Date.now();
-    if (now - this.windowStart >= WINDOW_MS) {
-      this.windowStart = now;
-      this.spent = 0;
+    const eventType = EVENT_TYPES[type];
+    if (eventType === undefined) return;
+    if (!this.inBatch) {
+      this.inBatch = true;
+      const now = Date.now();
+      if (now - this.windowStart >= WINDOW_MS) {
+        this.windowStart = now;
+        this.spent = 0;
+      }
     }
+    if (this.shedTimer !== null || this.spent >= this.perWindow) {
+      this.shed();
+      return;
+    }
+    this.spent += EVENT_COST;
     const ev = this.ev;
-    while (i < end && buf[i] === 0x7b) {
-      if (this.shedTimer !== null || this.spent >= this.perWindow) {
-        this.shed(buf, i, end, now);
-        break;
-      }
-      const e = skipObject(buf, i, end);
-      if (e < 0) break;
-      this.spent += EVENT_COST;
-      if (readHead(buf, i, e, ev)) {
-        let n = 0;
-        for (const s of this.sinks) n += s.event(ev);
-        this.spent += n;
-        this.stats.delivered += n;
-      }
-      i = skipWs(buf, e, end);
-      if (buf[i] !== 0x2c) break;
-      i = skipWs(buf, i + 1, end);
-    }
-    for (const s of this.sinks) s.batchEnd?.();
-    ev.set(EMPTY, 0, 0, 'job.pushed', 0, 0, null);
+    ev.set(buf, start, end, eventType, qs, qe, null);
+    let n = 0;
+    for (const s of this.sinks) n += s.event(ev);
+    this.spent += n;
+    this.stats.delivered += n;
   }
 
-  /** Over budget: drop the rest of the batch unread and pause the shards until the window ends. */
-  private shed(buf: Buffer, from: number, end: number, now: number): void {
-    for (let k = buf.indexOf(EVENT_MARK, from); k >= 0 && k < end; k = buf.indexOf(EVENT_MARK, k + EVENT_MARK.length)) this.stats.dropped++;
+  /** Dispatcher hook: the shard turn's events are all in. */
+  endBatch(): void {
+    if (!this.inBatch) return;
+    this.inBatch = false;
+    for (const s of this.sinks) s.batchEnd?.();
+    this.ev.set(EMPTY, 0, 0, 'job.pushed', 0, 0, null);
+  }
+
+  /** Over budget: drop the event unread and pause the shards until the window ends. */
+  private shed(): void {
+    this.stats.dropped++;
     if (this.shedTimer !== null) return;
     this.shedTimer = setTimeout(
       () => {
@@ -220,104 +164,9 @@ export class EventBus {
         this.spent = 0;
         this.produce();
       },
-      Math.max(1, this.windowStart + WINDOW_MS - now),
+      Math.max(1, this.windowStart + WINDOW_MS - Date.now()),
     );
     this.shedTimer.unref();
     this.produce();
-  }
-}
-
-/** i at `{`: the index after the matching `}`, or -1. Strings are skipped natively when long. */
-function skipObject(b: Buffer, i: number, end: number): number {
-  let depth = 0;
-  while (i < end) {
-    const c = b[i]!;
-    if (c === 0x22) {
-      i = skipString(b, i + 1, end);
-      if (i < 0) return -1;
-      continue;
-    }
-    if (c === 0x7b || c === 0x5b) depth++;
-    else if ((c === 0x7d || c === 0x5d) && --depth === 0) return i + 1;
-    i++;
-  }
-  return -1;
-}
-
-/** i just after an opening quote: the index after the closing quote, or -1. */
-function skipString(b: Buffer, i: number, end: number): number {
-  // short strings (keys, small values) are cheaper to scan here than to call into native code
-  for (let k = 0; k < 32 && i < end; k++) {
-    const c = b[i]!;
-    if (c === 0x22) return i + 1;
-    i += c === 0x5c ? 2 : 1;
-  }
-  for (;;) {
-    const q = b.indexOf(0x22, i);
-    if (q < 0 || q >= end) return -1;
-    let backslashes = 0;
-    for (let k = q - 1; b[k] === 0x5c; k--) backslashes++;
-    if ((backslashes & 1) === 0) return q + 1;
-    i = q + 1;
-  }
-}
-
-function matches(b: Buffer, at: number, prefix: Buffer): boolean {
-  if (at + prefix.length > b.length) return false;
-  for (let k = 0; k < prefix.length; k++) if (b[at + k] !== prefix[k]) return false;
-  return true;
-}
-
-/** The type at b[ts..], by its length and fifth letter, without making a string. */
-function typeAt(b: Buffer, ts: number): EventType | null {
-  switch (b[ts + 4]) {
-    case 0x70: // p
-      return b[ts + 10] === 0x22 ? 'job.pushed' : b[ts + 12] === 0x22 ? 'job.progress' : null;
-    case 0x73: // s
-      return b[ts + 11] === 0x22 ? 'job.started' : null;
-    case 0x63: // c
-      return b[ts + 13] === 0x22 ? 'job.completed' : null;
-    case 0x66: // f
-      return b[ts + 10] === 0x22 ? 'job.failed' : null;
-    default:
-      return null;
-  }
-}
-
-/** Type and queue of the event object b[s, e); false when it is not a well-formed event. */
-function readHead(b: Buffer, s: number, e: number, out: BusEvent): boolean {
-  if (matches(b, s, HEAD)) {
-    const ts = s + HEAD.length;
-    const type = typeAt(b, ts);
-    if (type !== null) {
-      const te = ts + type.length;
-      if (matches(b, te, MID)) {
-        const qs = te + MID.length;
-        // queue names are plain ASCII (validated), so no escape can hide a quote
-        let qe = qs;
-        while (qe < e && b[qe] !== 0x22) qe++;
-        if (qe < e) {
-          out.set(b, s, e, type, qs, qe, null);
-          return true;
-        }
-      }
-    }
-  }
-  // not in the shard's usual layout: find the members the slow way
-  const type = stringMember(b, s, e, EVENT_TYPE);
-  const queue = stringMember(b, s, e, QUEUE);
-  if (type === null || queue === null || !isEventType(type)) return false;
-  out.set(b, s, e, type, 0, 0, queue);
-  return true;
-}
-
-function stringMember(b: Buffer, s: number, e: number, key: Uint8Array): string | null {
-  const vs = findMember(b, s, e, key);
-  if (vs < 0) return null;
-  try {
-    const v: unknown = JSON.parse(b.toString('utf8', vs, walk.valueEnd));
-    return typeof v === 'string' ? v : null;
-  } catch {
-    return null;
   }
 }

@@ -2,9 +2,10 @@ import type { JobView, QueueInfo, CronView, Counters } from '../engine/types.js'
 import { decodeRequest } from '../protocol/decode.js';
 import { encodeAnswer, encodeError } from '../protocol/encode.js';
 import { decodeInternalAnswer as decodeInternal } from '../protocol/internal.js';
-import { ErrorCode, FlashqError, errors } from '../protocol/errors.js';
+import { ErrorCode, FlashqError, errors } from '../base/errors.js';
 import type { Request } from '../protocol/request.js';
 import { Format, type Result } from '../protocol/result.js';
+import { Kind } from '../ring/kinds.js';
 import type { Dispatcher } from './dispatch.js';
 
 export interface RateSource {
@@ -58,7 +59,22 @@ export class Fanout {
     return parts.find((p) => p.code !== 0) ?? parts[0]!;
   }
 
-  /** ACKB split across shards: the sum of what each acked. */
+  /**
+   * CRON: created on its queue's shard (which fires it) first; once that succeeded a same-named
+   * cron another shard may hold is dropped, since a name is unique server-wide.
+   */
+  async cronCreate(target: number, format: Format, payload: Uint8Array, name: string | null): Promise<Answer> {
+    const answer = await this.dispatcher.ask(target, format, payload);
+    if (answer.code === 0 && name !== null) {
+      const drop = JSON.stringify({ cmd: 'CRONDELETE', name });
+      for (let s = 0; s < this.dispatcher.shardCount; s++) {
+        if (s !== target) this.dispatcher.send(s, Kind.REQUEST, Format.Internal, 0, 0, drop);
+      }
+    }
+    return answer;
+  }
+
+  /** ACKB split across shards (Router.ackBatchRoute): the sum of what each acked. */
   async ackSplit(groups: Map<number, number[]>, format: Format, reqId: string | number | null): Promise<Answer> {
     const parts = await Promise.all(
       [...groups].map(([s, ids]) => this.dispatcher.ask(s, Format.Internal, JSON.stringify({ cmd: 'ACKB', ids }))),

@@ -1,9 +1,11 @@
 import { Kind } from '../ring/kinds.js';
-import type { Format } from '../protocol/result.js';
-import { EARLY_TURN_BYTES, ShardCore, type ShardOptions } from '../shard/core.js';
-import type { Outbox, ShardStore } from '../shard/outbox.js';
-import { openShardStore } from '../shard/store-hook.js';
-import type { ShardStoreConfig } from '../store/shard-store.js';
+import { FrameBuilder, FrameReader } from '../ring/records.js';
+import { Format } from '../protocol/result.js';
+import { EARLY_TURN_BYTES, ShardCore } from '../shard/core.js';
+import { openShardStore, type ShardStore } from '../shard/durable.js';
+import { decodeControl, encodeControl } from '../shard/messages.js';
+import type { Outbox } from '../shard/outbox.js';
+import type { ShardOptions, ShardWorkerData } from '../shard/start.js';
 import type { ShardLink, ShardOutput } from './shard-link.js';
 
 const decoder = new TextDecoder();
@@ -18,6 +20,9 @@ export class InlineLink implements ShardLink {
   private pending = false;
   /** request bytes handed to the core since its turn began */
   private turnBytes = 0;
+  /** the turn's events, as the records a worker shard would send (one reused buffer, no copy each) */
+  private readonly events = new FrameBuilder(16 * 1024);
+  private readonly eventReader = new FrameReader();
 
   constructor(
     readonly index: number,
@@ -27,10 +32,17 @@ export class InlineLink implements ShardLink {
   ) {
     const outbox: Outbox = {
       answer: (conn, seq, code, bytes) => output.answer(conn, seq, code, bytes),
-      events: (json) => output.events(json),
+      event: (type, qs, qe, json) => this.events.add(Kind.EVENT, type, 0, qs, qe, json),
       shardMsg: (target, json) => output.shardMsg(target, json),
-      control: (json) => output.control(index, json),
-      flush: () => output.turnDone(),
+      control: (msg) => output.control(index, msg),
+      flush: () => {
+        if (this.events.count > 0) {
+          const r = this.eventReader.reset(this.events.finish());
+          while (r.next()) output.event(r.format, r.bytes, r.start, r.end, r.start + r.conn, r.start + r.seq);
+          this.events.reset();
+        }
+        output.turnDone();
+      },
     };
     this.core = new ShardCore(opts, outbox, store);
   }
@@ -40,11 +52,11 @@ export class InlineLink implements ShardLink {
     index: number,
     opts: ShardOptions,
     output: ShardOutput,
-    storeCfg: ShardStoreConfig | null,
+    storeCfg: ShardWorkerData['store'],
   ): Promise<InlineLink> {
     const store = storeCfg ? await openShardStore(opts, storeCfg) : null;
     const link = new InlineLink(index, opts, output, store);
-    if (store) await store.recover?.(link.core);
+    await link.core.recover();
     return link;
   }
 
@@ -64,7 +76,7 @@ export class InlineLink implements ShardLink {
         this.core.shardMessage(decoder.decode(bytes));
         break;
       case Kind.CONTROL:
-        this.core.control(decoder.decode(bytes));
+        this.core.control(decodeControl(decoder.decode(bytes)));
         break;
     }
   }
@@ -78,7 +90,10 @@ export class InlineLink implements ShardLink {
     return true;
   }
 
-  close(): Promise<void> {
-    return this.core.close();
+  /** The same `stop` a worker shard gets: the turn it ends is answered and committed first. */
+  async close(): Promise<void> {
+    this.add(Kind.CONTROL, Format.Internal, 0, 0, encodeControl({ op: 'stop' }));
+    this.flush();
+    if (this.core.stopRequested) await this.core.close();
   }
 }

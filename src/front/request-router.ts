@@ -3,7 +3,7 @@ import { LineSplitter, type LineSink } from '../protocol/json-lines.js';
 import { FrameSplitter, type FrameSink } from '../protocol/msgpack-frames.js';
 import { scanJsonRoute, scanMsgpackRoute, type Route as RouteScan } from '../protocol/route-scan.js';
 import { encodeAnswer } from '../protocol/encode.js';
-import { errors, FlashqError } from '../protocol/errors.js';
+import { errors, FlashqError } from '../base/errors.js';
 import { Format } from '../protocol/result.js';
 import { FANOUT_COMMANDS } from '../protocol/request.js';
 import type { Auth } from './auth.js';
@@ -11,7 +11,6 @@ import type { Dispatcher } from './dispatch.js';
 import type { Fanout } from './fanout.js';
 import type { Router } from './router.js';
 import type { TcpConnection } from './tcp-connection.js';
-import { Kind } from '../ring/kinds.js';
 
 /** Commands whose `queue` names the owning shard. */
 const BY_QUEUE: ReadonlySet<string> = new Set([
@@ -129,31 +128,18 @@ export class RequestRouter {
   private ackBatch(conn: TcpConnection, seq: number, buf: Buffer, start: number, end: number): void {
     const req = this.parse(conn, buf, start, end);
     const ids = req?.ids;
-    if (!Array.isArray(ids) || ids.length > this.maxBatch || !ids.every((x) => Number.isSafeInteger(x))) {
-      conn.send(0, seq, buf.subarray(start, end)); // let the shard word the validation error
-      return;
-    }
-    const groups = this.router.groupIdsByShard(ids as number[]);
-    if (groups.size <= 1) {
-      conn.send(groups.size === 1 ? groups.keys().next().value! : 0, seq, buf.subarray(start, end));
+    const route = this.router.ackBatchRoute(Array.isArray(ids) ? ids : null, this.maxBatch);
+    if (typeof route === 'number') {
+      conn.send(route, seq, buf.subarray(start, end));
       return;
     }
     const reqId = reqIdOf(req);
-    this.answerLater(conn, seq, reqId, this.fanout.ackSplit(groups, conn.format, reqId));
+    this.answerLater(conn, seq, reqId, this.fanout.ackSplit(route, conn.format, reqId));
   }
 
-  /** CRON: create on the queue's shard first; only once that succeeded drop the name elsewhere. */
   private cron(conn: TcpConnection, seq: number, scan: RouteScan, payload: Buffer): void {
     const target = scan.queue !== null ? this.router.shardOfQueue(scan.queue) : 0;
-    const name = scan.name;
-    const p = this.dispatcher.ask(target, conn.format, Uint8Array.prototype.slice.call(payload) as Uint8Array).then((answer) => {
-      if (answer.code === 0 && name !== null) {
-        const drop = JSON.stringify({ cmd: 'CRONDELETE', name });
-        for (let s = 0; s < this.shards; s++) if (s !== target) this.dispatcher.send(s, Kind.REQUEST, Format.Internal, 0, 0, drop);
-      }
-      return answer;
-    });
-    this.answerLater(conn, seq, null, p);
+    this.answerLater(conn, seq, null, this.fanout.cronCreate(target, conn.format, Uint8Array.prototype.slice.call(payload) as Uint8Array, scan.name));
   }
 }
 

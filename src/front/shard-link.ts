@@ -1,4 +1,5 @@
 import type { Format } from '../protocol/result.js';
+import type { ControlMessage } from '../shard/messages.js';
 
 /**
  * The front's handle on one shard, whatever carries the bytes (a ring to a worker thread, or a
@@ -18,9 +19,13 @@ export interface ShardLink {
 /** What a shard sends back, as the front receives it. */
 export interface ShardOutput {
   answer(conn: number, seq: number, code: number, bytes: Uint8Array): void;
-  events(json: string): void;
+  /**
+   * one job event: type index (EVENT_TYPES), its JSON object buf[start, end) and its queue's bytes
+   * buf[qs, qe); the bytes are valid during the call only
+   */
+  event(type: number, buf: Buffer, start: number, end: number, qs: number, qe: number): void;
   shardMsg(target: number, json: string): void;
-  control(shard: number, json: string): void;
+  control(shard: number, msg: ControlMessage): void;
   /** a frame (a shard's turn) was fully delivered: write what the sinks buffered */
   turnDone(): void;
 }

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { Kind } from '../ring/kinds.js';
 import { Format } from '../protocol/result.js';
-import { errors, type FlashqError } from '../protocol/errors.js';
+import { errors, type FlashqError } from '../base/errors.js';
 import { encodeError } from '../protocol/encode.js';
 import type { AnswerSink } from './dispatch.js';
 import type { RequestRouter } from './request-router.js';

@@ -2,18 +2,10 @@ import { Worker } from 'node:worker_threads';
 import { FrameBuilder, FrameReader } from '../ring/records.js';
 import { RingLink, createLink } from '../ring/link.js';
 import { Kind } from '../ring/kinds.js';
-import type { Format } from '../protocol/result.js';
-import type { ShardOptions } from '../shard/core.js';
-import type { ShardStoreConfig } from '../store/shard-store.js';
+import { Format } from '../protocol/result.js';
+import { decodeControl, encodeControl, type WorkerNotice } from '../shard/messages.js';
+import type { ShardOptions, ShardWorkerData } from '../shard/start.js';
 import type { ShardLink, ShardOutput } from './shard-link.js';
-
-/** What a shard worker is started with (structured-clonable). */
-export interface ShardWorkerData {
-  opts: ShardOptions;
-  end: import('../ring/link.js').LinkEnd;
-  store: ShardStoreConfig | null;
-  logLevel: string;
-}
 
 const RING_BYTES = 16 << 20;
 const FRONT_PENDING_BYTES = 256 << 20;
@@ -26,6 +18,8 @@ export class WorkerLink implements ShardLink {
   private readonly reader = new FrameReader();
   onDrain: (() => void) | null = null;
   private exited: Promise<number>;
+  /** settles `ready` when the worker reports how its start went */
+  private started: { resolve: () => void; reject: (e: Error) => void } | null = null;
   /** resolves when the shard reports `ready` (recovery done) */
   readonly ready: Promise<void>;
 
@@ -44,29 +38,34 @@ export class WorkerLink implements ShardLink {
     });
     this.exited = new Promise((res) => this.worker.once('exit', res));
     this.ready = new Promise((resolve, reject) => {
-      const onMsg = (m: unknown) => {
-        const msg = m as { t?: string; error?: string };
-        if (msg?.t === 'ready') {
-          this.worker.off('message', onMsg);
-          resolve();
-        } else if (msg?.t === 'failed') {
-          this.worker.off('message', onMsg);
-          reject(new Error(msg.error ?? `shard ${index} failed to start`));
-        }
-      };
-      this.worker.on('message', onMsg);
+      this.started = { resolve, reject };
       this.worker.once('error', reject);
       this.exited.then((code) => reject(new Error(`shard ${index} exited with ${code} during start`)));
     });
     // Sockets pause on the first refused frame, but every connection may still hand over the chunk
     // it already read (and HTTP/gRPC do not pause): room for that above the ring, still bounded.
     this.link = new RingLink(front, (frame) => this.onFrame(frame), { maxPendingBytes: FRONT_PENDING_BYTES });
-    this.worker.on('message', (m: { t?: string; conn: number; seq: number; code: number; bytes: Uint8Array }) => {
-      if (m?.t !== 'answer') return;
-      this.output.answer(m.conn, m.seq, m.code, m.bytes);
-      this.output.turnDone();
-    });
+    this.worker.on('message', (m: WorkerNotice) => this.onNotice(m));
     this.link.onDrain = () => this.onDrain?.();
+  }
+
+  private onNotice(m: WorkerNotice): void {
+    switch (m.t) {
+      case 'answer':
+        this.output.answer(m.conn, m.seq, m.code, m.bytes);
+        this.output.turnDone();
+        break;
+      case 'ready':
+        this.started?.resolve();
+        this.started = null;
+        break;
+      case 'failed':
+        this.started?.reject(new Error(m.error || `shard ${this.index} failed to start`));
+        this.started = null;
+        break;
+      default:
+        m satisfies never;
+    }
   }
 
   private onFrame(frame: Uint8Array): void {
@@ -78,13 +77,13 @@ export class WorkerLink implements ShardLink {
           out.answer(r.conn, r.seq, r.code, r.bytes.subarray(r.start, r.end));
           break;
         case Kind.EVENT:
-          out.events(r.text());
+          out.event(r.format, r.bytes, r.start, r.end, r.start + r.conn, r.start + r.seq);
           break;
         case Kind.SHARD_MSG:
           out.shardMsg(r.conn, r.text());
           break;
         case Kind.CONTROL:
-          out.control(this.index, r.text());
+          out.control(this.index, decodeControl(r.text()));
           break;
       }
     }
@@ -105,7 +104,7 @@ export class WorkerLink implements ShardLink {
   }
 
   async close(): Promise<void> {
-    this.builder.add(Kind.CONTROL, 4, 0, 0, 0, '{"op":"stop"}');
+    this.builder.add(Kind.CONTROL, Format.Internal, 0, 0, 0, encodeControl({ op: 'stop' }));
     this.flush();
     const code = await Promise.race([this.exited, new Promise<number>((r) => setTimeout(() => r(-1), 10_000).unref())]);
     if (code === -1) await this.worker.terminate();

@@ -1,4 +1,4 @@
-import { errors } from '../protocol/errors.js';
+import { errors } from '../base/errors.js';
 import { validateQueueName } from '../engine/names.js';
 
 /** A worker as GET /workers shows it. */

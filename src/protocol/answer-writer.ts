@@ -1,4 +1,4 @@
-import { utf8Write } from './bytes.js';
+import { utf8Write } from '../base/bytes.js';
 
 /**
  * Builds answer bytes from text pieces. Measured (native-bench/codec.ts): rendering a 1000-job

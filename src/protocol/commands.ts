@@ -1,5 +1,5 @@
 import type { JobInput } from '../engine/types.js';
-import { errors } from './errors.js';
+import { errors } from '../base/errors.js';
 import {
   checkInt,
   cronName,
@@ -25,7 +25,7 @@ import {
 import type { PayloadSource } from './payload-text.js';
 import type { Request } from './request.js';
 import { validateQueueName } from '../engine/names.js';
-import { DEFAULT_BACKOFF_MS } from '../engine/job-defaults.js';
+import { attemptsOf, backoffOf } from '../engine/job-defaults.js';
 
 /**
  * Validation of command objects, shared by every surface whose request is one object with the
@@ -68,7 +68,6 @@ export function jobInput(o: unknown, index: number, payload: PayloadSource, opts
   if (!isObj(o)) throw invalidField('', index, 'expected an object');
   const data = o.data;
   if (data === undefined) throw missingField('data', index);
-  const maxAttempts = optInt(o.max_attempts, 'max_attempts', index, 0, UINT32_MAX, 1);
   const block = opts.payloadSpans === true && payload.block !== undefined ? payload.block(index) : null;
   return {
     data: block === null ? payload.text(data, 'data', index) : '',
@@ -79,8 +78,8 @@ export function jobInput(o: unknown, index: number, payload: PayloadSource, opts
     delay: optInt(o.delay, 'delay', index, 0, MAX_SAFE, 0),
     ttl: optInt(o.ttl, 'ttl', index, 0, MAX_SAFE, 0),
     timeout: optInt(o.timeout, 'timeout', index, 0, MAX_SAFE, 0),
-    maxAttempts: maxAttempts === 0 ? 1 : maxAttempts,
-    backoff: optInt(o.backoff, 'backoff', index, 0, MAX_SAFE, DEFAULT_BACKOFF_MS),
+    maxAttempts: attemptsOf(optInt(o.max_attempts, 'max_attempts', index, 0, UINT32_MAX, 1)),
+    backoff: backoffOf(o.backoff === undefined || o.backoff === null ? undefined : optInt(o.backoff, 'backoff', index, 0, MAX_SAFE, 0)),
     uniqueKey: optStr(o.unique_key, 'unique_key', index),
     dependsOn: idList(o.depends_on, 'depends_on', index, opts.maxBatch, () =>
       invalidField('depends_on', index, `at most ${opts.maxBatch} ids`),

@@ -1,5 +1,5 @@
-import { asBuffer, utf8Text } from './bytes.js';
-import { errors, FlashqError } from './errors.js';
+import { asBuffer, utf8Text } from '../base/bytes.js';
+import { errors, FlashqError } from '../base/errors.js';
 import type { Request } from './request.js';
 import { scanJsonReqId } from './reqid-scan.js';
 

@@ -56,7 +56,7 @@ import {
 } from './commands.js';
 import { parseJson } from './decode-error.js';
 import { defaultJobInput } from '../engine/job-defaults.js';
-import { errors, type FlashqError } from './errors.js';
+import { errors, type FlashqError } from '../base/errors.js';
 import {
   cronName,
   isObj,

@@ -1,9 +1,9 @@
 import { Unpackr } from 'msgpackr';
-import { asBuffer } from './bytes.js';
+import { asBuffer } from '../base/bytes.js';
 import { DEFAULT_MAX_BATCH, type DecodeOptions, OBJECT_COMMANDS } from './commands.js';
 import { decodeHttp } from './decode-http.js';
 import { asDecodeError, DecodeError, type Decoded, parseJson, type ReqId } from './decode-error.js';
-import { errors, PAYLOAD_LIMIT } from './errors.js';
+import { errors, PAYLOAD_LIMIT } from '../base/errors.js';
 import { isObj, type Obj } from './fields.js';
 import { parsePushLite } from './json-lite.js';
 import { RawJsonSource, StringifySource } from './payload-text.js';

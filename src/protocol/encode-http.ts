@@ -1,5 +1,5 @@
 import type { AnswerWriter } from './answer-writer.js';
-import { errors, type FlashqError, HTTP_STATUS } from './errors.js';
+import { errors, type FlashqError, HTTP_STATUS } from '../base/errors.js';
 import { cronJson, cronsJson, metricsJson, queuesJson, statsMembers } from './info-json.js';
 import { jobJsonWithResult, jobJsonWithState, stringOrNull, writeJobs } from './job-json.js';
 import type { Request } from './request.js';

@@ -1,6 +1,6 @@
 import type { CronView, JobView, QueueInfo } from '../engine/types.js';
 import type { ReqId } from './decode-error.js';
-import { errors, type FlashqError } from './errors.js';
+import { errors, type FlashqError } from '../base/errors.js';
 import { constStr, MsgpackWriter } from './msgpack-writer.js';
 import type { Request } from './request.js';
 import type { Result } from './result.js';

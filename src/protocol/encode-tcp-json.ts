@@ -1,6 +1,6 @@
 import type { AnswerWriter } from './answer-writer.js';
 import type { ReqId } from './decode-error.js';
-import { errors, type FlashqError } from './errors.js';
+import { errors, type FlashqError } from '../base/errors.js';
 import { cronsJson, metricsJson, queuesJson, statsMembers } from './info-json.js';
 import { jobJson, stringOrNull, writeJobs } from './job-json.js';
 import type { Request } from './request.js';

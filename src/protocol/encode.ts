@@ -3,7 +3,7 @@ import { AnswerWriter } from './answer-writer.js';
 import { httpError, writeHttpAnswer } from './encode-http.js';
 import { msgpackAnswer, msgpackError } from './encode-msgpack.js';
 import { tcpJsonError, writeTcpJsonAnswer } from './encode-tcp-json.js';
-import { errors, type FlashqError } from './errors.js';
+import { errors, type FlashqError } from '../base/errors.js';
 import { grpcEncoder } from './grpc-codec.js';
 import { internalAnswer, internalError } from './internal.js';
 import type { Request } from './request.js';

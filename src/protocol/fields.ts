@@ -1,4 +1,4 @@
-import { errors, type FlashqError } from './errors.js';
+import { errors, type FlashqError } from '../base/errors.js';
 import type { JobFilterState } from '../engine/types.js';
 
 /**

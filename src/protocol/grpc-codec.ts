@@ -1,5 +1,5 @@
 import type { JobState, JobView } from '../engine/types.js';
-import { errors, type FlashqError } from './errors.js';
+import { errors, type FlashqError } from '../base/errors.js';
 import { GrpcMethod } from './grpc-decode.js';
 import { ProtoWriter, WIRE_LEN } from './grpc-wire.js';
 import type { Request } from './request.js';

@@ -1,9 +1,9 @@
 import type { JobInput } from '../engine/types.js';
-import { DEFAULT_BACKOFF_MS } from '../engine/job-defaults.js';
-import { asBuffer, shortText, utf8Text } from './bytes.js';
+import { attemptsOf, backoffOf } from '../engine/job-defaults.js';
+import { asBuffer, shortText, utf8Text } from '../base/bytes.js';
 import { DEFAULT_MAX_BATCH, type DecodeOptions, queueField } from './commands.js';
 import type { Decoded } from './decode-error.js';
-import { errors, FlashqError, PAYLOAD_LIMIT } from './errors.js';
+import { errors, FlashqError, PAYLOAD_LIMIT } from '../base/errors.js';
 import { fieldName, invalidField, MAX_SAFE, missingField, NO_IDS, NO_TAGS } from './fields.js';
 import { validValue, vstate } from './json-validate.js';
 import { skipWs } from './json-walk.js';
@@ -182,8 +182,8 @@ function readJob(b: Uint8Array, start: number, end: number, shift: number, index
     delay,
     ttl,
     timeout,
-    maxAttempts: maxAttempts === 0 ? 1 : maxAttempts,
-    backoff: backoff === 0 ? DEFAULT_BACKOFF_MS : backoff,
+    maxAttempts: attemptsOf(maxAttempts),
+    backoff: backoffOf(backoff === 0 ? undefined : backoff),
     uniqueKey,
     dependsOn,
     tags: NO_TAGS,

@@ -1,5 +1,5 @@
-import { asBuffer, shortText } from './bytes.js';
-import { errors, type FlashqError } from './errors.js';
+import { asBuffer, shortText } from '../base/bytes.js';
+import { errors, type FlashqError } from '../base/errors.js';
 
 /**
  * Protocol Buffers wire primitives for the few flat messages of proto/flashq.proto: a varint

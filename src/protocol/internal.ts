@@ -1,6 +1,6 @@
 import { snapshotJob } from '../engine/job.js';
-import { asBuffer, utf8Text } from './bytes.js';
-import { errors, type ErrorCode, FlashqError } from './errors.js';
+import { asBuffer, utf8Text } from '../base/bytes.js';
+import { errors, type ErrorCode, FlashqError } from '../base/errors.js';
 import type { Result } from './result.js';
 
 /**

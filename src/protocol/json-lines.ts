@@ -1,4 +1,4 @@
-import { PAYLOAD_LIMIT } from './errors.js';
+import { PAYLOAD_LIMIT } from '../base/errors.js';
 
 /** Longest accepted line (without its `\n`): a full payload plus room for the other fields. */
 export const DEFAULT_MAX_LINE = PAYLOAD_LIMIT + 64 * 1024;

@@ -1,4 +1,4 @@
-import { asBuffer, bytesEqual, shortText, utf8Text } from './bytes.js';
+import { asBuffer, bytesEqual, shortText, utf8Text } from '../base/bytes.js';
 import { JOB_FIELDS } from './commands.js';
 import type { Obj } from './fields.js';
 import { validNumber, validString, validValue, vstate } from './json-validate.js';

@@ -1,4 +1,4 @@
-import { asBuffer, utf8Text } from './bytes.js';
+import { asBuffer, utf8Text } from '../base/bytes.js';
 
 /**
  * Byte-level JSON walking without building values: find where a value starts and ends so the

@@ -1,4 +1,4 @@
-import { PAYLOAD_LIMIT } from './errors.js';
+import { PAYLOAD_LIMIT } from '../base/errors.js';
 
 /** Longest accepted frame body: a full payload plus room for the other fields. */
 export const DEFAULT_MAX_FRAME = PAYLOAD_LIMIT + 64 * 1024;

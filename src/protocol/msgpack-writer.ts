@@ -1,5 +1,5 @@
-import { utf8Write } from './bytes.js';
-import { errors } from './errors.js';
+import { utf8Write } from '../base/bytes.js';
+import { errors } from '../base/errors.js';
 
 /**
  * Writes MessagePack answers directly, framed (4-byte length first). Answers carry job payloads

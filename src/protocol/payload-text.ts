@@ -1,5 +1,5 @@
-import { latin1Text, utf8Text } from './bytes.js';
-import { errors, FlashqError, PAYLOAD_LIMIT } from './errors.js';
+import { latin1Text, utf8Text } from '../base/bytes.js';
+import { errors, FlashqError, PAYLOAD_LIMIT } from '../base/errors.js';
 import { fieldName, invalidField } from './fields.js';
 import { findMember, keyBytes, MEMBER_MALFORMED, MEMBER_UNSURE, skipValue, skipWs, walk } from './json-walk.js';
 

@@ -1,4 +1,4 @@
-import { asBuffer, bytesEqual, shortText, utf8Text } from './bytes.js';
+import { asBuffer, bytesEqual, shortText, utf8Text } from '../base/bytes.js';
 import { skipString, skipValue, skipWs, stringToken, walk } from './json-walk.js';
 import { mwalk, readMapHeader, readNumber, readStr, skipMsgpack } from './msgpack-walk.js';
 

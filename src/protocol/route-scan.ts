@@ -1,5 +1,5 @@
 import { lookup } from './fields.js';
-import { bytesEqual, shortText } from './bytes.js';
+import { bytesEqual, shortText } from '../base/bytes.js';
 import { skipString, skipValue, skipWs, stringToken, walk } from './json-walk.js';
 import { mwalk, readMapHeader, readNumber, readStr, skipMsgpack } from './msgpack-walk.js';
 

@@ -5,29 +5,17 @@ import type { EngineEvent, JobInput, ParentStatus } from '../engine/types.js';
 import type { DecodeOptions } from '../protocol/commands.js';
 import { decodeRequest } from '../protocol/decode.js';
 import { encodeAnswer, encodeError } from '../protocol/encode.js';
-import { ErrorCode, FlashqError, errors } from '../protocol/errors.js';
+import { ErrorCode, FlashqError, errors } from '../base/errors.js';
 import type { Request } from '../protocol/request.js';
 import { Format, type Result } from '../protocol/result.js';
-import type { Outbox, ShardStore } from './outbox.js';
+import type { ShardStore } from './durable.js';
+import type { ControlMessage, ShardMessage, ShardToFront } from './messages.js';
+import type { Outbox } from './outbox.js';
+import type { ShardOptions } from './start.js';
 import { Waiters, type Waiter } from './waiters.js';
 import { runCommand } from './commands.js';
-import { eventsJson } from './events-json.js';
-
-export interface ShardOptions {
-  index: number;
-  count: number;
-  keepCompleted: number;
-  maxQueues: number;
-  maxBatch: number;
-}
-
-/** Messages shards exchange through the front (SHARD_MSG records). */
-export type ShardMessage =
-  | { t: 'watch'; parent: number; partition: number; from: number }
-  | { t: 'watched'; parent: number; status: ParentStatus }
-  | { t: 'dep'; parent: number; outcome: 'completed' | 'failed' }
-  /** the sender rebuilt its engine from the store: watch again the parents it owns */
-  | { t: 'rewatch'; owner: number };
+import { eventTypeIndex } from '../events/catalogue.js';
+import { eventJson, eventQueueStart } from './events-json.js';
 
 /** An answer of the turn, kept with what is needed to re-encode it as a storage failure. */
 interface PendingAnswer {
@@ -93,6 +81,8 @@ export class ShardCore {
   private messages: Array<{ target: number; msg: ShardMessage }> = [];
   private commitTail: Promise<void> = Promise.resolve();
   private closed = false;
+  /** set by the `stop` control message: the adapter closes the shard after the turn */
+  stopRequested = false;
 
   /** batch payloads stay spans of their request (JobInput.block): the engine keeps them so */
   private readonly decodeOptions: DecodeOptions;
@@ -120,27 +110,38 @@ export class ShardCore {
   }
 
   /**
-   * Replace the engine by one holding `input` (the store's committed state: at start, and after a
-   * failed commit left the old engine ahead of the database). Parked pulls and pending pushes stay;
-   * what restoring decides (lost leases…) is committed by the turn this ends.
+   * Load the store's committed state into this shard (no store: nothing to load). The store keeps
+   * reporting to the shard: it rebuilds the engine after a failed commit, and its availability
+   * goes to the front.
    */
-  restore(input: RestoreInput): void {
-    this.engine = this.newEngine();
-    this.engine.restore(input, this.clock());
-    this.endTurn();
+  async recover(): Promise<void> {
+    await this.store?.recover({
+      restore: (input, rebuilt) => this.restore(input, rebuilt),
+      availability: (up) => this.tellFront({ op: 'store', available: up }),
+    });
   }
 
-  /** Tell the other shards to watch again the parents this one owns (its watch list was lost). */
-  announceRebuilt(): void {
-    for (let s = 0; s < this.opts.count; s++) {
-      if (s !== this.opts.index) this.sendShard(s, { t: 'rewatch', owner: this.opts.index });
+  /**
+   * Replace the engine by one holding `input` (at start, and after a failed commit left the old
+   * engine ahead of the database). Parked pulls and pending pushes stay; what restoring decides
+   * (lost leases…) is committed by the turn this ends. A rebuilt engine lost its watch list and
+   * the other shards lost theirs of its parents: both are asked again.
+   */
+  private restore(input: RestoreInput, rebuilt: boolean): void {
+    this.engine = this.newEngine();
+    this.engine.restore(input, this.clock());
+    if (rebuilt) {
+      this.rewatchRemoteParents();
+      for (let s = 0; s < this.opts.count; s++) {
+        if (s !== this.opts.index) this.sendShard(s, { t: 'rewatch', owner: this.opts.index });
+      }
     }
     this.endTurn();
   }
 
-  /** A CONTROL message for the front, sent now (the store reports its availability this way). */
-  notifyFront(json: string): void {
-    this.out.control(json);
+  /** A CONTROL message for the front, sent now. */
+  private tellFront(msg: ShardToFront): void {
+    this.out.control(msg);
     this.out.flush();
   }
 
@@ -286,7 +287,7 @@ export class ShardCore {
   }
 
   /** After recovery: ask the owners of remote parents again (their answers release children). */
-  rewatchRemoteParents(onlyOwner?: number): void {
+  private rewatchRemoteParents(onlyOwner?: number): void {
     // partition `index` is always one of this shard's own, so the owner's notices route back here
     for (const { parentId } of this.engine.pendingRemoteParents()) {
       const owner = this.shardOfPartition(partitionOfId(parentId));
@@ -307,15 +308,28 @@ export class ShardCore {
     this.engine.releaseOwner(conn, this.clock());
   }
 
-  control(json: string): void {
-    const msg = JSON.parse(json) as { op: string; on?: boolean; queues?: unknown[] | null };
-    if (msg.op === 'events') {
-      this.eventsOn = msg.on === true;
-      this.eventQueues = Array.isArray(msg.queues) ? new Set(msg.queues.map(String)) : null;
-      this.engine.setEventsEnabled(this.eventsOn);
-    } else if (msg.op === 'drain') {
-      // stopping: parked pulls answer now (no job) so every connection can be closed cleanly
-      for (const w of this.waiters.takeAll()) this.expire(w);
+  /** The front's CONTROL messages; inline and worker shards both come here for every one. */
+  control(msg: ControlMessage): void {
+    switch (msg.op) {
+      case 'events':
+        this.eventsOn = msg.on;
+        this.eventQueues = msg.queues === null ? null : new Set(msg.queues);
+        this.engine.setEventsEnabled(this.eventsOn);
+        break;
+      case 'drain':
+        for (const w of this.waiters.takeAll()) this.expire(w);
+        break;
+      case 'rewatch':
+        this.rewatchRemoteParents();
+        break;
+      case 'stop':
+        // the adapter closes the shard once this turn has ended (see stopRequested)
+        this.stopRequested = true;
+        break;
+      case 'store':
+        throw new Error('a shard got the control message a shard sends the front');
+      default:
+        msg satisfies never;
     }
   }
 
@@ -357,7 +371,10 @@ export class ShardCore {
 
   private emit(turn: TurnOutput): void {
     for (const a of turn.answers) this.out.answer(a.conn, a.seq, a.code, a.bytes);
-    if (turn.events.length > 0) this.out.events(eventsJson(turn.events));
+    for (const ev of turn.events) {
+      const qs = eventQueueStart(ev);
+      this.out.event(eventTypeIndex(ev.type), qs, qs + ev.queue.length, eventJson(ev));
+    }
     for (const m of turn.messages) this.out.shardMsg(m.target, JSON.stringify(m.msg));
     this.out.flush();
   }

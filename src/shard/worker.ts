@@ -3,11 +3,12 @@ import { FrameBuilder, FrameReader, RECORD_HEADER_BYTES } from '../ring/records.
 import { RingLink } from '../ring/link.js';
 import { Kind } from '../ring/kinds.js';
 import type { Format } from '../protocol/result.js';
-import type { ShardWorkerData } from '../front/worker-link.js';
 import { setLogLevel, type Level } from '../log.js';
 import { EARLY_TURN_BYTES, ShardCore } from './core.js';
-import type { Outbox, ShardStore } from './outbox.js';
-import { openShardStore } from './store-hook.js';
+import { openShardStore, type ShardStore } from './durable.js';
+import { decodeControl, encodeControl, type WorkerNotice } from './messages.js';
+import type { Outbox } from './outbox.js';
+import type { ShardWorkerData } from './start.js';
 
 /**
  * Worker-thread entry of a shard: drains requests from its inbound ring, one frame per turn, and
@@ -19,7 +20,10 @@ setLogLevel(data.logLevel as Level, { shard: data.opts.index });
 const out = new FrameBuilder(256 * 1024);
 const reader = new FrameReader();
 let link: RingLink;
-let stopping = false;
+
+function notify(notice: WorkerNotice): void {
+  parentPort!.postMessage(notice);
+}
 
 /** Largest frame the outbound ring takes (half its capacity); frames are flushed before it. */
 let frameLimit = 1 << 20;
@@ -31,15 +35,16 @@ const outbox: Outbox = {
       // an answer larger than any ring frame (PULLB of big jobs) travels by message; the front
       // orders answers by their sequence number, so it may overtake ring frames safely
       outbox.flush();
-      parentPort!.postMessage({ t: 'answer', conn, seq, code, bytes });
+      notify({ t: 'answer', conn, seq, code, bytes });
       return;
     }
     if (out.byteLength + need > frameLimit) outbox.flush();
     out.add(Kind.ANSWER, 0, code, conn, seq, bytes);
   },
-  events: (json) => out.add(Kind.EVENT, 0, 0, 0, 0, json),
+  // the header carries the event's type and where its queue sits: the front reads no JSON
+  event: (type, qs, qe, json) => out.add(Kind.EVENT, type, 0, qs, qe, json),
   shardMsg: (target, json) => out.add(Kind.SHARD_MSG, 0, 0, target, 0, json),
-  control: (json) => out.add(Kind.CONTROL, 0, 0, 0, 0, json),
+  control: (msg) => out.add(Kind.CONTROL, 0, 0, 0, 0, encodeControl(msg)),
   flush: () => {
     if (out.count === 0) return;
     link.send(out.finish());
@@ -62,11 +67,11 @@ async function start(): Promise<void> {
     },
     { holdInboundWhileBlocked: true },
   );
-  if (store) await store.recover?.(core);
+  await core.recover();
   const held = early;
   early = null;
   for (const frame of held) onFrame(core, frame);
-  parentPort!.postMessage({ t: 'ready' });
+  notify({ t: 'ready' });
 
   function onFrame(c: ShardCore, frame: Uint8Array): void {
     const r = reader.reset(frame);
@@ -89,19 +94,14 @@ async function start(): Promise<void> {
         case Kind.SHARD_MSG:
           c.shardMessage(r.text());
           break;
-        case Kind.CONTROL: {
-          const text = r.text();
-          if (text === '{"op":"stop"}') stopping = true;
-          // sent by the front once every shard recovered and messages between shards flow
-          else if (text === '{"op":"rewatch"}') c.rewatchRemoteParents();
-          else c.control(text);
+        case Kind.CONTROL:
+          c.control(decodeControl(r.text()));
           break;
-        }
       }
     }
     c.endTurn();
-    if (stopping) {
-      stopping = false;
+    if (c.stopRequested) {
+      c.stopRequested = false;
       void c.close().then(() => {
         link.close();
         process.exit(0);
@@ -111,6 +111,6 @@ async function start(): Promise<void> {
 }
 
 start().catch((e: unknown) => {
-  parentPort!.postMessage({ t: 'failed', error: (e as Error)?.message ?? String(e) });
+  notify({ t: 'failed', error: (e as Error)?.message ?? String(e) });
   process.exit(1);
 });

@@ -1,5 +1,5 @@
 import type { Changes } from '../engine/types.js';
-import { errors } from '../protocol/errors.js';
+import { errors } from '../base/errors.js';
 import { buildWriteSet, isEmptyChanges, type WriteSet } from './write-set.js';
 
 /** How long an answered but uncommitted change may wait under PERSIST=async before turns block. */

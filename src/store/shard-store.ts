@@ -2,8 +2,6 @@ import type { RestoreInput } from '../engine/api.js';
 import { partitionOf } from '../engine/partition.js';
 import type { Changes } from '../engine/types.js';
 import { log } from '../log.js';
-import type { ShardCore, ShardOptions } from '../shard/core.js';
-import type { ShardStore } from '../shard/outbox.js';
 import { connect, errorText, type Sql } from './connection.js';
 import { GroupCommit, StoreTimeout, withTimeout } from './group-commit.js';
 import { loadShard } from './recovery.js';
@@ -19,9 +17,27 @@ export interface ShardStoreConfig {
   loadTimeoutMs?: number;
 }
 
-/** Control message a shard sends the front when its store goes up or down (see StoreStatus). */
-export function storeStatusMessage(available: boolean): string {
-  return `{"op":"store","available":${available}}`;
+/** Which shard a store belongs to (it loads and writes only the partitions that shard owns). */
+export interface StoreOwner {
+  index: number;
+  count: number;
+  /** completed + failed jobs the whole server keeps (each shard loads its share) */
+  keepCompleted: number;
+}
+
+/**
+ * How the store tells its shard what happened; the shard acts on it (the store knows nothing of
+ * engines or other shards).
+ */
+export interface RecoveryListener {
+  /**
+   * The committed state to replace the engine with: at start (`rebuilt` false) and after a failed
+   * commit left the engine ahead of the database. What restoring changes must be handed to
+   * `commit` before this returns.
+   */
+  restore(input: RestoreInput, rebuilt: boolean): void;
+  /** the store went up (recovered, or back after an outage) or down */
+  availability(up: boolean): void;
 }
 
 const PING_MS = 1000;
@@ -40,7 +56,7 @@ const RETRY_MAX_MS = 2000;
  * the database, so the way back from it is always a rebuild; an outage noticed by the idle ping,
  * with nothing applied meanwhile, only needs the connection back.
  */
-export class PgShardStore implements ShardStore {
+export class PgShardStore {
   /** replaced when PostgreSQL stops answering on it (a hung connection is never reused) */
   private sql: Sql;
   private readonly url: string;
@@ -54,7 +70,7 @@ export class PgShardStore implements ShardStore {
   private readonly writer: GroupCommit;
   private readonly owner: Ownership;
   private readonly keepFinished: number;
-  private core: ShardCore | null = null;
+  private listener: RecoveryListener | null = null;
   private state: 'starting' | 'up' | 'down' | 'rebuilding' = 'starting';
   private needsRebuild = false;
   private reconnecting = false;
@@ -62,7 +78,7 @@ export class PgShardStore implements ShardStore {
   private pinging = false;
   private pingTimer: NodeJS.Timeout | null = null;
 
-  constructor(opts: ShardOptions, cfg: ShardStoreConfig) {
+  constructor(opts: StoreOwner, cfg: ShardStoreConfig) {
     this.owner = { index: opts.index, count: opts.count };
     this.keepFinished = Math.max(1, Math.ceil(opts.keepCompleted / opts.count));
     this.url = cfg.url;
@@ -99,14 +115,14 @@ export class PgShardStore implements ShardStore {
   }
 
   /** Start: load the committed state into the shard's engine and commit what restoring changed. */
-  async recover(core: ShardCore): Promise<void> {
-    this.core = core;
+  async recover(listener: RecoveryListener): Promise<void> {
+    this.listener = listener;
     const input = await this.load();
-    core.restore(input);
+    listener.restore(input, false);
     await this.writer.idle();
     if (!this.writer.open) throw new Error('committing the recovered state failed');
     this.state = 'up';
-    core.notifyFront(storeStatusMessage(true));
+    listener.availability(true);
     log.info('store recovered', { jobs: input.jobs.length, queues: input.queues.length, crons: input.crons.length });
     this.pingTimer = setInterval(() => this.ping(), PING_MS);
     this.pingTimer.unref();
@@ -173,10 +189,10 @@ export class PgShardStore implements ShardStore {
     this.writer.pause();
     if (this.state === 'up' || this.state === 'starting') {
       log.error('storage unavailable', { error: errorText(err) });
-      this.core?.notifyFront(storeStatusMessage(false));
+      this.listener?.availability(false);
     }
     if (this.state !== 'starting') this.state = 'down';
-    if (this.core !== null && this.state === 'down') void this.reconnect();
+    if (this.listener !== null && this.state === 'down') void this.reconnect();
   }
 
   /** While idle, notice an outage before a command does (and keep /health truthful). */
@@ -211,7 +227,7 @@ export class PgShardStore implements ShardStore {
           if (this.writer.open) {
             this.state = 'up';
             log.info('storage available again', { rebuilt: rebuild });
-            this.core!.notifyFront(storeStatusMessage(true));
+            this.listener!.availability(true);
             return;
           }
         } catch (e) {
@@ -250,24 +266,22 @@ export class PgShardStore implements ShardStore {
 
   /** Replace the engine by one restored from what is committed. */
   private async rebuild(): Promise<void> {
-    const core = this.core!;
+    const listener = this.listener!;
     await this.endStaleBackends();
     const input = await this.load();
     this.state = 'rebuilding';
     // from here on the turns are the new engine's: accept them (commands stay refused until up)
     this.needsRebuild = false;
     this.writer.reopen();
-    core.restore(input);
-    core.rewatchRemoteParents();
-    core.announceRebuilt();
+    listener.restore(input, true);
     await this.writer.idle();
     if (!this.writer.open) throw new Error('committing the rebuilt state failed');
     log.info('engine rebuilt from the store', { jobs: input.jobs.length });
   }
 }
 
-/** Opened by the shard worker (src/shard/store-hook.ts). */
-export async function openPgShardStore(opts: ShardOptions, cfg: ShardStoreConfig): Promise<PgShardStore> {
+/** Opened by the shard (src/shard/durable.ts), inline or on its worker thread. */
+export async function openPgShardStore(opts: StoreOwner, cfg: ShardStoreConfig): Promise<PgShardStore> {
   const store = new PgShardStore(opts, cfg);
   try {
     await store.open();

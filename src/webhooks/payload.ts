@@ -1,6 +1,6 @@
 import { skipString, skipValue, skipWs } from '../protocol/json-walk.js';
-import { bytesEqual } from '../protocol/bytes.js';
-import type { BusEvent } from '../front/events.js';
+import { bytesEqual } from '../base/bytes.js';
+import type { BusEvent } from '../events/catalogue.js';
 
 /**
  * The delivery body of one event, built from the event's bytes without parsing its payload:

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, errors, FlashqError } from '../protocol/errors.js';
+import { ErrorCode, errors, FlashqError } from '../base/errors.js';
 import { validateQueueName } from '../engine/names.js';
 import type { EventType } from '../engine/types.js';
-import { EVENT_TYPES, isEventType, type BusEvent, type EventBus, type EventSink } from '../front/events.js';
+import { EVENT_TYPES, isEventType, type BusEvent, type EventSink, type EventSource } from '../events/catalogue.js';
 import { WebhookDelivery, type DeliveryOptions } from './delivery.js';
 import { webhookBody } from './payload.js';
 import type { WebhookStore } from './store.js';
@@ -21,7 +21,7 @@ export class WebhookRegistry implements EventSink {
   private readonly hooks = new Map<string, Webhook>();
   /** hooks per event type, rebuilt on change: the per-event work is one lookup */
   private byType = new Map<EventType, Webhook[]>();
-  private bus: EventBus | null = null;
+  private bus: EventSource | null = null;
   private holding = false;
   private loaded: Promise<void> | null = null;
   readonly delivery: WebhookDelivery;
@@ -42,7 +42,7 @@ export class WebhookRegistry implements EventSink {
   }
 
   /** Start feeding on a bus (one per listener start); events are switched on while webhooks exist. */
-  attach(bus: EventBus): void {
+  attach(bus: EventSource): void {
     this.detach();
     this.bus = bus;
     bus.addSink(this);

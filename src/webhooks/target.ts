@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
-import { errors } from '../protocol/errors.js';
+import { errors } from '../base/errors.js';
 
 /**
  * Where a webhook may point. A webhook URL must not become a way to read a cloud instance's

@@ -220,6 +220,14 @@ describe('flashq-ts CLI', () => {
     }
   });
 
+  test('--nodes: a node that is down is skipped; a malformed list is a usage error', async () => {
+    const s = await cliJson<{ queued: number }>(['stats', '--nodes', `127.0.0.1:${await freePort()},127.0.0.1:${server.port}`, '--token', 'tok']);
+    assert.equal(s.queued, (await client.stats()).queued);
+    const bad = await cli(['stats', '--nodes', 'nohostport']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--nodes takes host:port/);
+  });
+
   test('connection flags: --socket (a Unix socket) and --tls with --ca through a TLS terminator', async () => {
     const viaSocket = await cliJson<{ ids: number[] }>(['push', 'cli-conn', '{"via":"socket"}', '--socket', socketPath, '--token', 'tok']);
     assert.deepEqual((await client.getJob(viaSocket.ids[0]!)).job?.data, { via: 'socket' });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Engine } from '../../src/engine/engine.js';
 import type { EngineOptions } from '../../src/engine/api.js';
 import type { JobInput, JobView } from '../../src/engine/types.js';
-import { FlashqError } from '../../src/protocol/errors.js';
+import { FlashqError } from '../../src/base/errors.js';
 
 /** 2024-01-01T00:00:00Z, a Monday: every test drives the clock from here. */
 export const T0 = Date.UTC(2024, 0, 1);

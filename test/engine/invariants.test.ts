@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Engine } from '../../src/engine/engine.js';
 import type { JobState } from '../../src/engine/types.js';
-import { FlashqError } from '../../src/protocol/errors.js';
+import { FlashqError } from '../../src/base/errors.js';
 import { T0, engine, job } from './helpers.js';
 
 /** Small deterministic PRNG (mulberry32), so a failure can be replayed from its seed. */

@@ -7,8 +7,11 @@ test('a second push with a live unique key answers "Duplicate job: key K"', () =
   push(e, 'q', { uniqueKey: 'k1' });
   throwsFlashq(() => push(e, 'q', { uniqueKey: 'k1' }), 'Duplicate job: key k1');
   assert.equal(e.counters().totalPushed, 1);
-  // keys are per queue
+  // keys are per queue: the same key is free in another queue, and then held there too
   push(e, 'other', { uniqueKey: 'k1' });
+  assert.equal(e.counters().totalPushed, 2);
+  throwsFlashq(() => push(e, 'other', { uniqueKey: 'k1' }), 'Duplicate job: key k1');
+  assert.equal(e.counters().totalPushed, 2);
 });
 
 test('the key is held while waiting, delayed, waiting-children, active and in the DLQ', () => {

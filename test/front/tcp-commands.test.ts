@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, type RunningServer } from '../helpers/server.js';
+import { SHARD_MODES, startServer, type RunningServer } from '../helpers/server.js';
 import { WireClient } from '../helpers/wire.js';
 
 const JOB_KEYS = [
@@ -8,12 +8,12 @@ const JOB_KEYS = [
   'ttl', 'timeout', 'unique_key', 'depends_on', 'progress', 'progress_msg', 'tags', 'lifo',
 ];
 
-for (const framing of ['json', 'msgpack'] as const) {
-  describe(`every TCP command answers in compat.md's shape (${framing})`, () => {
+for (const shards of SHARD_MODES) for (const framing of ['json', 'msgpack'] as const) {
+  describe(`every TCP command answers in compat.md's shape (${framing}, SHARDS=${shards})`, () => {
     let server: RunningServer;
     let c: WireClient;
     before(async () => {
-      server = await startServer({ SHARDS: '2' });
+      server = await startServer({ SHARDS: shards });
       c = await WireClient.open(server.port, framing);
     });
     after(async () => {

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { partitionOf } from '../../src/engine/partition.js';
-import { startServer, waitFor, type RunningServer } from '../helpers/server.js';
+import { SHARD_MODES, startServer, waitFor, type RunningServer } from '../helpers/server.js';
 import { WireClient } from '../helpers/wire.js';
 
 /** Two queue names that live on different shards of a 2-shard server. */
@@ -16,11 +16,11 @@ function queuesOnBothShards(prefix: string): [string, string] {
   return [a, b];
 }
 
-describe('compat.md job semantics through the wire (2 shards)', () => {
+for (const shards of SHARD_MODES) describe(`compat.md job semantics through the wire (SHARDS=${shards})`, () => {
   let server: RunningServer;
   let c: WireClient;
   before(async () => {
-    server = await startServer({ SHARDS: '2' });
+    server = await startServer({ SHARDS: shards });
     c = await WireClient.open(server.port);
   });
   after(async () => {

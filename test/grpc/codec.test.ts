@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import protobuf from 'protobufjs';
 import type { JobView } from '../../src/engine/types.js';
-import { FlashqError } from '../../src/protocol/errors.js';
+import { FlashqError } from '../../src/base/errors.js';
 import { ackBatchRecord, decodeGrpc, encodeGrpc, GrpcMethod, pullBatchRecord } from '../../src/protocol/grpc-codec.js';
 import { scanId, scanIds, scanPlainSuccess, scanQueue, scanStreamRequest } from '../../src/protocol/grpc-wire.js';
 import { protoPath } from './client.js';

@@ -7,6 +7,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** dist/src/main.js, resolved from dist/test/helpers/server.js */
 export const MAIN = resolve(here, '../../src/main.js');
 
+/**
+ * Both runtime modes: the engine inline on the front thread, and two worker-thread shards
+ * (design.md: both modes pass the same tests). End-to-end suites run once per mode.
+ */
+export const SHARD_MODES = ['0', '2'] as const;
+
 /** A free TCP port on 127.0.0.1 (asked from the kernel). */
 export function freePort(): Promise<number> {
   return new Promise((res, rej) => {
@@ -35,9 +41,9 @@ export interface RunningServer {
 
 /**
  * Start the built server as a child process on free ports and resolve once it reports that it
- * listens (a `"msg":"listening"` log line), or reject after `timeoutMs`.
+ * listens (a `"msg":"listening"` log line), or kill it and reject after `timeoutMs`.
  */
-export async function startServer(env: Record<string, string> = {}, timeoutMs = 15_000): Promise<RunningServer> {
+export async function startServer(env: Record<string, string> = {}, timeoutMs = 30_000): Promise<RunningServer> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const httpPort = env.HTTP_PORT ? Number(env.HTTP_PORT) : await freePort();
   const grpcPort = env.GRPC_PORT ? Number(env.GRPC_PORT) : await freePort();
@@ -56,7 +62,11 @@ export async function startServer(env: Record<string, string> = {}, timeoutMs = 
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
   const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
   await new Promise<void>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`server did not start in ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      // a server that starts after all would keep the test file alive until its timeout
+      proc.kill('SIGKILL');
+      rej(new Error(`server did not start in ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
     const check = () => {
       if (out.includes('"msg":"listening"')) {
         clearTimeout(timer);

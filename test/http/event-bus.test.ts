@@ -1,9 +1,50 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventBus, EVENT_COST, type BusEvent, type EventSink } from '../../src/front/events.js';
+import { EventBus, EVENT_COST } from '../../src/front/events.js';
+import type { BusEvent, EventSink } from '../../src/events/catalogue.js';
 import { sseFrame } from '../../src/front/http/sse.js';
 import { webhookBody } from '../../src/webhooks/payload.js';
 import { waitFor } from '../helpers/server.js';
+import type { EngineEvent } from '../../src/engine/types.js';
+import { eventTypeIndex } from '../../src/events/catalogue.js';
+import { Kind } from '../../src/ring/kinds.js';
+import { FrameBuilder, FrameReader } from '../../src/ring/records.js';
+import { eventJson, eventQueueStart } from '../../src/shard/events-json.js';
+
+/** What the client-facing JSON of an event holds (the test's independent view). */
+interface Ev {
+  event_type: EngineEvent['type'];
+  queue: string;
+  job_id: number;
+  timestamp: number;
+  data?: unknown;
+  error?: string;
+  progress?: number;
+}
+
+/**
+ * One shard turn's events as they reach the bus: encoded as the shard encodes them, carried as
+ * the worker's ring records, read back as WorkerLink reads them.
+ */
+function deliver(bus: EventBus, events: Ev[], rawData: Array<string | undefined> = []): void {
+  const frame = new FrameBuilder(1024);
+  events.forEach((e, i) => {
+    const ev: EngineEvent = {
+      type: e.event_type,
+      queue: e.queue,
+      jobId: e.job_id,
+      timestamp: e.timestamp,
+      data: rawData[i] ?? (e.data === undefined ? null : JSON.stringify(e.data)),
+      error: e.error ?? null,
+      progress: e.progress ?? null,
+    };
+    const qs = eventQueueStart(ev);
+    frame.add(Kind.EVENT, eventTypeIndex(ev.type), 0, qs, qs + ev.queue.length, eventJson(ev));
+  });
+  const r = new FrameReader().reset(frame.finish());
+  while (r.next()) bus.event(r.format, r.bytes, r.start, r.end, r.start + r.conn, r.start + r.seq);
+  bus.endBatch();
+}
 
 /** A sink that keeps each event as (type, queue, parsed JSON). */
 function collector(): EventSink & { got: Array<{ type: string; queue: string; json: any; sse: string; hook: any }> } {
@@ -27,8 +68,8 @@ function busWith(sink: EventSink, budget?: number): { bus: EventBus; switches: b
 }
 
 describe('event bus', () => {
-  test('splits a shard batch into events without being fooled by their payloads', () => {
-    const tricky = [
+  test('reads type and queue from the record header and passes each event JSON through whole', () => {
+    const tricky: Ev[] = [
       { event_type: 'job.pushed', queue: 'q1', job_id: 1, timestamp: 10, data: { s: 'a "quoted" },{"event_type":"job.failed"} \\ end' } },
       { event_type: 'job.completed', queue: 'q-2', job_id: 2, timestamp: 11, data: [{ a: 1 }, { event_type: 'job.pushed', queue: 'x' }] },
       { event_type: 'job.failed', queue: 'q.3', job_id: 3, timestamp: 12, error: 'line\nbreak "and" quotes' },
@@ -39,7 +80,7 @@ describe('event bus', () => {
     const sink = collector();
     const { bus, switches } = busWith(sink);
     assert.deepEqual(switches, [true]);
-    bus.dispatch(Buffer.from(JSON.stringify(tricky)));
+    deliver(bus, tricky);
     assert.deepEqual(sink.got.map((g) => g.json), tricky);
     assert.deepEqual(sink.got.map((g) => [g.type, g.queue]), tricky.map((t) => [t.event_type, t.queue]));
     // SSE frames: one data line each (no raw newline in JSON), named after the type
@@ -69,17 +110,20 @@ describe('event bus', () => {
     assert.deepEqual(calls[2]?.[0], false);
   });
 
-  test('events written in another member order are still read', () => {
+  test('the queue span the shard puts in the header is the queue of the JSON, for every type', () => {
     const sink = collector();
     const { bus } = busWith(sink);
-    bus.dispatch(Buffer.from('[ {"queue":"q","job_id":9,"timestamp":1,"event_type":"job.completed","data":null} ]'));
-    assert.deepEqual(sink.got.map((g) => [g.type, g.queue, g.json.job_id]), [['job.completed', 'q', 9]]);
+    const types: Array<Ev['event_type']> = ['job.pushed', 'job.started', 'job.completed', 'job.failed', 'job.progress'];
+    const events: Ev[] = types.flatMap((t, i) => ['q', 'a-much-longer.queue_name:7'].map((queue, k) => ({ event_type: t, queue, job_id: 2 * i + k + 1, timestamp: i })));
+    deliver(bus, events);
+    assert.deepEqual(sink.got.map((g) => [g.type, g.queue]), events.map((e) => [e.event_type, e.queue]));
+    assert.deepEqual(sink.got.map((g) => [g.json.event_type, g.json.queue]), events.map((e) => [e.event_type, e.queue]));
   });
 
   test('a pretty-printed payload becomes several SSE data lines that rejoin to the same JSON', () => {
     const sink = collector();
     const { bus } = busWith(sink);
-    bus.dispatch(Buffer.from('[{"event_type":"job.pushed","queue":"q","job_id":1,"timestamp":1,"data":{\n  "a": 1\r\n}}]'));
+    deliver(bus, [{ event_type: 'job.pushed', queue: 'q', job_id: 1, timestamp: 1 }], ['{\n  "a": 1\r\n}']);
     const frame = sink.got[0]!.sse;
     assert.equal(frame, 'event: job.pushed\ndata: {"event_type":"job.pushed","queue":"q","job_id":1,"timestamp":1,"data":{\ndata:   "a": 1\ndata: }}\n\n');
   });
@@ -87,15 +131,15 @@ describe('event bus', () => {
   test('over the budget, the rest of the window is dropped and the shards are paused, then resumed', async () => {
     const sink = collector();
     const { bus, switches } = busWith(sink, 4 * (EVENT_COST + 1));
-    const batch = Array.from({ length: 10 }, (_, i) => ({ event_type: 'job.pushed', queue: 'q', job_id: i + 1, timestamp: i }));
-    bus.dispatch(Buffer.from(JSON.stringify(batch)));
+    const batch: Ev[] = Array.from({ length: 10 }, (_, i) => ({ event_type: 'job.pushed', queue: 'q', job_id: i + 1, timestamp: i }));
+    deliver(bus, batch);
     assert.equal(sink.got.length, 4, 'a one-second window holds 4 events of this budget');
     assert.equal(bus.stats.dropped, 6);
     assert.equal(bus.shedding, true);
     assert.deepEqual(switches, [true, false]);
     await waitFor(() => !bus.shedding, 2000, 'the window to end');
     assert.deepEqual(switches, [true, false, true]);
-    bus.dispatch(Buffer.from(JSON.stringify(batch.slice(0, 2))));
+    deliver(bus, batch.slice(0, 2));
     assert.equal(sink.got.length, 6);
     bus.close();
   });

@@ -1,13 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, type RunningServer } from '../helpers/server.js';
+import { SHARD_MODES, startServer, type RunningServer } from '../helpers/server.js';
 import { Api } from './client.js';
 
-describe('HTTP job routes', () => {
+for (const shards of SHARD_MODES) describe(`HTTP job routes (SHARDS=${shards})`, () => {
   let server: RunningServer;
   let api: Api;
   before(async () => {
-    server = await startServer({ SHARDS: '2' });
+    server = await startServer({ SHARDS: shards });
     api = new Api(server.httpPort);
   });
   after(async () => {

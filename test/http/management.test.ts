@@ -1,13 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, type RunningServer } from '../helpers/server.js';
+import { SHARD_MODES, startServer, type RunningServer } from '../helpers/server.js';
 import { Api, until } from './client.js';
 
-describe('HTTP crons, stats, metrics, workers, settings', () => {
+for (const shards of SHARD_MODES) describe(`HTTP crons, stats, metrics, workers, settings (SHARDS=${shards})`, () => {
   let server: RunningServer;
   let api: Api;
   before(async () => {
-    server = await startServer({ SHARDS: '2', DATABASE_URL: '', NODE_ID: 'node-test' });
+    server = await startServer({ SHARDS: shards, DATABASE_URL: '', NODE_ID: 'node-test' });
     api = new Api(server.httpPort);
   });
   after(async () => {

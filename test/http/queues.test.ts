@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
-import { startServer, type RunningServer } from '../helpers/server.js';
+import { SHARD_MODES, startServer, type RunningServer } from '../helpers/server.js';
 import { Api } from './client.js';
 
 const JOB_KEYS = [
@@ -10,11 +10,11 @@ const JOB_KEYS = [
   'timeout', 'unique_key', 'depends_on', 'progress', 'progress_msg', 'tags', 'lifo', 'state',
 ];
 
-describe('HTTP queue routes', () => {
+for (const shards of SHARD_MODES) describe(`HTTP queue routes (SHARDS=${shards})`, () => {
   let server: RunningServer;
   let api: Api;
   before(async () => {
-    server = await startServer({ SHARDS: '2' });
+    server = await startServer({ SHARDS: shards });
     api = new Api(server.httpPort);
   });
   after(async () => {

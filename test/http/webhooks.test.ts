@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startServer, waitFor, type RunningServer } from '../helpers/server.js';
+import { SHARD_MODES, startServer, waitFor, type RunningServer } from '../helpers/server.js';
 import { Api, until } from './client.js';
 
 interface Received {
@@ -49,13 +49,13 @@ class Receiver {
   }
 }
 
-describe('webhooks', () => {
+for (const shards of SHARD_MODES) describe(`webhooks (SHARDS=${shards})`, () => {
   let server: RunningServer;
   let api: Api;
   const rx = new Receiver();
   before(async () => {
     await rx.start();
-    server = await startServer({ SHARDS: '2' });
+    server = await startServer({ SHARDS: shards });
     api = new Api(server.httpPort);
   });
   after(async () => {

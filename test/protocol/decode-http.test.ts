@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DecodeError, decodeRequest } from '../../src/protocol/decode.js';
-import { ErrorCode } from '../../src/protocol/errors.js';
+import { ErrorCode } from '../../src/base/errors.js';
 import type { Request } from '../../src/protocol/request.js';
 import { Format } from '../../src/protocol/result.js';
 import { DEFAULT_JOB } from './helpers.js';

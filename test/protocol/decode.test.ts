@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pack } from 'msgpackr';
 import { DecodeError, decodeRequest, type DecodeOptions } from '../../src/protocol/decode.js';
-import { ErrorCode } from '../../src/protocol/errors.js';
+import { ErrorCode } from '../../src/base/errors.js';
 import type { Request } from '../../src/protocol/request.js';
 import { Format } from '../../src/protocol/result.js';
 import { DEFAULT_JOB } from './helpers.js';

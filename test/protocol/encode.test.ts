@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { unpack } from 'msgpackr';
 import { AnswerWriter } from '../../src/protocol/answer-writer.js';
 import { decodeInternalAnswer, encodeAnswer, encodeError, httpStatusOf } from '../../src/protocol/encode.js';
-import { errors, FlashqError } from '../../src/protocol/errors.js';
+import { errors, FlashqError } from '../../src/base/errors.js';
 import type { Request } from '../../src/protocol/request.js';
 import { Format, type Result } from '../../src/protocol/result.js';
 import { cronView, jobView, queueInfo, text } from './helpers.js';

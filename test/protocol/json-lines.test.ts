@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_MAX_LINE, LineSplitter, type LineSink } from '../../src/protocol/json-lines.js';
-import { PAYLOAD_LIMIT } from '../../src/protocol/errors.js';
+import { PAYLOAD_LIMIT } from '../../src/base/errors.js';
 
 type Item = { line: string; buf: Buffer } | { oversize: number };
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pack, unpack } from 'msgpackr';
 import { DEFAULT_MAX_FRAME, frame, FrameSplitter, type FrameSink } from '../../src/protocol/msgpack-frames.js';
-import { PAYLOAD_LIMIT } from '../../src/protocol/errors.js';
+import { PAYLOAD_LIMIT } from '../../src/base/errors.js';
 
 function collector(): { sink: FrameSink; items: Array<unknown>; bufs: Buffer[] } {
   const items: Array<unknown> = [];

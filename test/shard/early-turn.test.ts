@@ -12,7 +12,7 @@ function recorder(): { out: ShardOutput; log: string[] } {
   const log: string[] = [];
   const out: ShardOutput = {
     answer: (_conn, seq) => log.push(`answer ${seq}`),
-    events: () => {},
+    event: () => {},
     shardMsg: () => {},
     control: () => {},
     turnDone: () => log.push('turn'),

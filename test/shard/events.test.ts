@@ -3,13 +3,20 @@ import assert from 'node:assert/strict';
 import { ShardCore } from '../../src/shard/core.js';
 import type { Outbox } from '../../src/shard/outbox.js';
 import { Format } from '../../src/protocol/result.js';
+import { EVENT_TYPES } from '../../src/events/catalogue.js';
 
 /** A shard whose output is collected as it leaves (answers and event batches). */
 function shard(): { core: ShardCore; events: Array<{ event_type: string; queue: string }> } {
   const events: Array<{ event_type: string; queue: string }> = [];
   const out: Outbox = {
     answer: () => {},
-    events: (json) => events.push(...(JSON.parse(json) as Array<{ event_type: string; queue: string }>)),
+    event: (type, qs, qe, json) => {
+      const ev = JSON.parse(json) as { event_type: string; queue: string };
+      // the header's type and queue span agree with the JSON
+      assert.equal(EVENT_TYPES[type], ev.event_type);
+      assert.equal(json.slice(qs, qe), ev.queue);
+      events.push(ev);
+    },
     shardMsg: () => {},
     control: () => {},
     flush: () => {},
@@ -32,12 +39,12 @@ describe('shard events', () => {
 
   it('produces events only for the queues someone listens to', async () => {
     const { core, events } = shard();
-    core.control('{"op":"events","on":true,"queues":["a"]}');
+    core.control({ op: 'events', on: true, queues: ['a'] });
     push(core, 'a', 1);
     push(core, 'b', 2);
     core.endTurn();
     assert.deepEqual(events.map((e) => [e.event_type, e.queue]), [['job.pushed', 'a']]);
-    core.control('{"op":"events","on":true,"queues":null}');
+    core.control({ op: 'events', on: true, queues: null });
     push(core, 'b', 3);
     core.endTurn();
     assert.deepEqual(events.map((e) => e.queue), ['a', 'b'], 'null = every queue');

@@ -1,6 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ShardCore, type ShardOptions } from '../../src/shard/core.js';
+import { ShardCore } from '../../src/shard/core.js';
+import type { ControlMessage } from '../../src/shard/messages.js';
+import type { ShardOptions } from '../../src/shard/start.js';
 import type { Outbox } from '../../src/shard/outbox.js';
 import { Format } from '../../src/protocol/result.js';
 import { migrateDatabase } from '../../src/store/schema.js';
@@ -11,20 +13,20 @@ import { NO_PG, freshDatabase, query } from './pg.js';
 const OPTS: ShardOptions = { index: 0, count: 1, keepCompleted: 1000, maxQueues: 100, maxBatch: 1000 };
 
 /** A shard without a worker thread: requests in, answers collected as text. */
-async function shard(url: string, persist: 'sync' | 'async'): Promise<{ core: ShardCore; store: PgShardStore; answers: string[]; controls: string[] }> {
+async function shard(url: string, persist: 'sync' | 'async'): Promise<{ core: ShardCore; store: PgShardStore; answers: string[]; controls: ControlMessage[] }> {
   const answers: string[] = [];
-  const controls: string[] = [];
+  const controls: ControlMessage[] = [];
   const outbox: Outbox = {
     answer: (_conn, _seq, _code, bytes) => answers.push(Buffer.from(bytes).toString('utf8').trim()),
-    events: () => {},
+    event: () => {},
     shardMsg: () => {},
-    control: (json) => controls.push(json),
+    control: (msg) => controls.push(msg),
     flush: () => {},
   };
   await migrateDatabase(url);
   const store = await openPgShardStore(OPTS, { url, persist });
   const core = new ShardCore(OPTS, outbox, store);
-  await store.recover(core);
+  await core.recover();
   return { core, store, answers, controls };
 }
 
@@ -37,7 +39,7 @@ describe('group commit', { skip: NO_PG }, () => {
   test('turns that end while a commit is in flight go together into the next transaction', async () => {
     const url = await freshDatabase('groupcommit');
     const { core, store, answers, controls } = await shard(url, 'sync');
-    assert.deepEqual(controls, ['{"op":"store","available":true}']);
+    assert.deepEqual(controls, [{ op: 'store', available: true }]);
     const before = store.stats.transactions;
     for (let i = 0; i < 40; i++) push(core, i, { i });
     await waitFor(() => answers.length === 40, 10_000, '40 answers');

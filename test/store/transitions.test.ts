@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { waitFor, type RunningServer } from '../helpers/server.js';
+import { SHARD_MODES, waitFor, type RunningServer } from '../helpers/server.js';
 import type { LineClient } from './line-client.js';
 import { NO_PG, freshDatabase, query } from './pg.js';
 import { client, durableServer, jobRow, queueOnShard, waitForRow } from './helpers.js';
@@ -9,14 +9,14 @@ import { client, durableServer, jobRow, queueOnShard, waitForRow } from './helpe
  * With PERSIST=sync an ok answer means committed, so each test reads the table right after the
  * answer, without waiting: a row that lags behind its answer fails the test.
  */
-describe('every state change is in PostgreSQL when its answer arrives', { skip: NO_PG }, () => {
+for (const shards of SHARD_MODES) describe(`every state change is in PostgreSQL when its answer arrives (SHARDS=${shards})`, { skip: NO_PG }, () => {
   let url: string;
   let server: RunningServer;
   let c: LineClient;
 
   before(async () => {
-    url = await freshDatabase('transitions');
-    server = await durableServer(url, { KEEP_COMPLETED: '6' });
+    url = await freshDatabase(`transitions_${shards}`);
+    server = await durableServer(url, { KEEP_COMPLETED: '6', SHARDS: shards });
     c = await client(server);
   });
 

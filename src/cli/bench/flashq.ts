@@ -62,7 +62,11 @@ function each<T>(clients: FlashqClient[], worker: (c: FlashqClient, i: number) =
 
 export async function runFlashq(target: ClientOptions, o: LoadOptions, tick: Tick): Promise<FlashqResult> {
   const deadline = Date.now() + o.timeoutMs;
-  const clients = Array.from({ length: o.connections }, () => new FlashqClient({ ...target, reconnect: false }));
+  // across the nodes of a cluster, connection i starts at node i (each fails over to the others)
+  const nodes = target.nodes ?? [];
+  const clients = Array.from({ length: o.connections }, (_, i) =>
+    new FlashqClient({ ...target, reconnect: false, ...(nodes.length > 1 ? { nodes: [...nodes.slice(i % nodes.length), ...nodes.slice(0, i % nodes.length)] } : {}) }),
+  );
   try {
     await Promise.all(clients.map((c) => c.connect()));
     const data = payloadOf(o.payload);

@@ -33,7 +33,8 @@ export const bench: Command = {
     'bench [--jobs 100000] [--payload 100] [--batch 100] [--connections 2] [--in-flight 4] [--samples 1000]\n' +
     '      [--queue name] [--out results.json] [--redis redis://127.0.0.1:6379] [--timeout 300000]\n' +
     '  Pushes --jobs jobs as PUSHB batches, drains them with PULLB+ACKB, then times single PUSH and\n' +
-    '  PULL+ACK round trips; fails unless every job is delivered exactly once. Latencies are per request.',
+    '  PULL+ACK round trips; fails unless every job is delivered exactly once. Latencies are per request.\n' +
+    '  Across a cluster: --nodes host:port,… spreads the connections over the nodes.',
   async run(args) {
     const t = target(args);
     const o: LoadOptions = {
@@ -64,7 +65,7 @@ export const bench: Command = {
     }
     tick('', 0);
     const report = {
-      server: t.path ?? `${t.host}:${t.port}`,
+      server: t.path ?? (t.nodes ? t.nodes.map((n) => `${n.host}:${n.port}`).join(',') : `${t.host}:${t.port}`),
       tls: Boolean(t.tls),
       options: o,
       machine: { host: hostname(), cpus: cpus().length, node: process.version },

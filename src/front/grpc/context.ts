@@ -1,12 +1,12 @@
 import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
-import { GRPC_STATUS, errors, type FlashqError } from '../../protocol/errors.js';
+import { GRPC_STATUS, errors, type FlashqError } from '../../base/errors.js';
 import { Format } from '../../protocol/result.js';
 import { Kind } from '../../ring/kinds.js';
-import type { Server } from '../../server.js';
 import type { AnswerSink, Dispatcher } from '../dispatch.js';
 import type { Fanout } from '../fanout.js';
 import type { Router } from '../router.js';
 import type { Auth } from '../auth.js';
+import type { FrontParts } from '../parts.js';
 
 /**
  * Largest message either way. A PushBatch of 1000 jobs of 64 KiB fits; 1000 jobs of the full
@@ -83,12 +83,12 @@ export class GrpcContext {
   closing = false;
   private scratch = Buffer.allocUnsafe(64 * 1024);
 
-  constructor(server: Server) {
-    this.dispatcher = server.dispatcher;
-    this.router = server.router;
-    this.fanout = server.fanout;
-    this.auth = server.auth;
-    this.maxBatch = server.config.maxBatch;
+  constructor(parts: FrontParts) {
+    this.dispatcher = parts.dispatcher;
+    this.router = parts.router;
+    this.fanout = parts.fanout;
+    this.auth = parts.auth;
+    this.maxBatch = parts.config.maxBatch;
     this.unary = new UnaryChannel(this);
   }
 

@@ -8,7 +8,7 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { GrpcMethod } from '../../protocol/grpc-codec.js';
-import type { Server } from '../../server.js';
+import type { FrontParts } from '../parts.js';
 import { GrpcContext, MAX_MESSAGE } from './context.js';
 import { JobProcessor, processOptions } from './process-jobs.js';
 import { pull } from './pull.js';
@@ -84,14 +84,14 @@ export class GrpcFront {
     readonly port: number,
   ) {}
 
-  static async start(server: Server): Promise<GrpcFront> {
-    const ctx = new GrpcContext(server);
+  static async start(parts: FrontParts): Promise<GrpcFront> {
+    const ctx = new GrpcContext(parts);
     const grpc = new GrpcServer({
       'grpc.max_receive_message_length': MAX_MESSAGE,
       'grpc.max_send_message_length': MAX_MESSAGE,
     });
     grpc.addService(QUEUE_SERVICE, handlers(ctx));
-    const { host, grpcPort } = server.config;
+    const { host, grpcPort } = parts.config;
     const address = host.includes(':') ? `[${host}]:${grpcPort}` : `${host}:${grpcPort}`;
     const port = await new Promise<number>((resolve, reject) =>
       grpc.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),

@@ -1,5 +1,5 @@
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
-import { ErrorCode } from '../../protocol/errors.js';
+import { ErrorCode } from '../../base/errors.js';
 import { ackBatchRecord, GrpcMethod, pullBatchRecord } from '../../protocol/grpc-codec.js';
 import { forEachLenField1, scanId, scanPlainSuccess } from '../../protocol/grpc-wire.js';
 import type { AnswerSink } from '../dispatch.js';

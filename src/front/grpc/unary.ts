@@ -1,7 +1,7 @@
 import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { encodeGrpc, GrpcMethod } from '../../protocol/grpc-codec.js';
 import { scanId, scanIds, scanQueue } from '../../protocol/grpc-wire.js';
-import { errors, FlashqError } from '../../protocol/errors.js';
+import { errors, FlashqError } from '../../base/errors.js';
 import { Format } from '../../protocol/result.js';
 import { type GrpcContext, statusOf, statusOfError } from './context.js';
 
@@ -40,16 +40,12 @@ export function ackBatch(ctx: GrpcContext): UnaryHandler {
   return (call, callback) => {
     const denied = ctx.admit(call.metadata);
     if (denied) return callback(denied);
-    const ids = scanIds(call.request);
-    // an invalid or oversized batch goes whole to one shard, which words the error
-    const groups = ids !== null && ids.length <= ctx.maxBatch ? ctx.router.groupIdsByShard(ids) : new Map<number, number[]>();
-    if (groups.size <= 1) {
-      // one shard (or an invalid request, which shard 0 words): the bytes go as they are
-      const shard = groups.size === 1 ? groups.keys().next().value! : 0;
-      ctx.unary.ask(shard, GrpcMethod.AckBatch, call.request, answer(callback));
+    const route = ctx.router.ackBatchRoute(scanIds(call.request), ctx.maxBatch);
+    if (typeof route === 'number') {
+      ctx.unary.ask(route, GrpcMethod.AckBatch, call.request, answer(callback));
       return;
     }
-    ctx.fanout.ackSplit(groups, Format.Grpc, null).then(
+    ctx.fanout.ackSplit(route, Format.Grpc, null).then(
       ({ code, bytes }) => answer(callback)(code, Buffer.from(bytes)),
       (e: unknown) => callback(statusOfError(e instanceof FlashqError ? e : errors.internal(String(e)))),
     );

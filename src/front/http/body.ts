@@ -1,5 +1,5 @@
 import type { HttpRequest } from 'uWebSockets.js';
-import { errors, PAYLOAD_LIMIT } from '../../protocol/errors.js';
+import { errors, PAYLOAD_LIMIT } from '../../base/errors.js';
 import type { Exchange } from './exchange.js';
 
 /** Bodies that carry job data: the payload limit plus room for the other fields (compat.md). */

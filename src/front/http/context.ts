@@ -1,6 +1,5 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import type { Server } from '../../server.js';
-import { ErrorCode, errors, FlashqError } from '../../protocol/errors.js';
+import { ErrorCode, errors, FlashqError } from '../../base/errors.js';
 import { encodeAnswer } from '../../protocol/encode.js';
 import type { Request } from '../../protocol/request.js';
 import { Format } from '../../protocol/result.js';
@@ -9,12 +8,24 @@ import type { EventBus } from '../events.js';
 import type { WorkerRegistry } from '../workers.js';
 import type { WebhookRegistry } from '../../webhooks/registry.js';
 import type { PromMetrics } from '../../metrics/prometheus.js';
+import type { MetricsHistory } from '../../metrics/history.js';
+import type { FrontParts, ServerControl } from '../parts.js';
 import type { Cors } from './cors.js';
 import { Exchange, InFlight } from './exchange.js';
 
+/** What the server hands the HTTP listener at each start. */
+export interface HttpDeps extends FrontParts {
+  /** metrics samples, fed by the server's sampler */
+  readonly history: MetricsHistory;
+  /** kept by the server across restarts */
+  readonly workers: WorkerRegistry;
+  readonly webhooks: WebhookRegistry;
+  readonly server: ServerControl;
+}
+
 /** Everything the route modules need, built once per listener start. */
 export interface HttpContext {
-  readonly server: Server;
+  readonly front: HttpDeps;
   readonly app: TemplatedApp;
   readonly bus: EventBus;
   readonly inflight: InFlight;
@@ -37,17 +48,17 @@ export type Handler = (x: Exchange, req: HttpRequest) => void;
  */
 export function route(ctx: HttpContext, method: Method, pattern: string, handler: Handler, open = false): void {
   ctx.app[method](pattern, (res: HttpResponse, req: HttpRequest) => {
-    const x = new Exchange(res, ctx.inflight, ctx.server.dispatcher, ctx.cors, ctx.cors.originFor(req));
+    const x = new Exchange(res, ctx.inflight, ctx.front.dispatcher, ctx.cors, ctx.cors.originFor(req));
     if (ctx.stopping) {
       x.error(new FlashqError(ErrorCode.StorageUnavailable, 'Server is stopping'), true);
       return;
     }
-    if (!open && !ctx.server.auth.checkBearer(req.getHeader('authorization'))) {
+    if (!open && !ctx.front.auth.checkBearer(req.getHeader('authorization'))) {
       x.error(errors.authRequired());
       return;
     }
     // shards' rings are full: TCP stops reading; HTTP clients are told to come back instead
-    if (!open && ctx.server.dispatcher.paused) {
+    if (!open && ctx.front.dispatcher.paused) {
       x.error(new FlashqError(ErrorCode.StorageUnavailable, 'Server busy: retry later'));
       return;
     }
@@ -103,7 +114,7 @@ export function queryOf(req: HttpRequest, keys: readonly string[]): Record<strin
 
 /** Answer a fan-out request (STATS, METRICS, LISTQUEUES, CRONLIST, JOBS) merged from every shard. */
 export function answerFanout(ctx: HttpContext, x: Exchange, req: Request): void {
-  ctx.server.fanout.result(req).then(
+  ctx.front.fanout.result(req).then(
     (result) => x.okBytes(encodeAnswer(Format.Http, req, result, null)),
     (e: unknown) => x.error(e),
   );

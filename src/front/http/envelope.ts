@@ -1,4 +1,4 @@
-import { ErrorCode, FlashqError, HTTP_STATUS } from '../../protocol/errors.js';
+import { ErrorCode, FlashqError, HTTP_STATUS } from '../../base/errors.js';
 
 /** The `{ok,data,error}` envelope every HTTP route answers with (compat.md "HTTP"). */
 

@@ -2,7 +2,7 @@ import type { HttpResponse, RecognizedString } from 'uWebSockets.js';
 import type { AnswerSink, Dispatcher } from '../dispatch.js';
 import { Kind } from '../../ring/kinds.js';
 import { Format } from '../../protocol/result.js';
-import { ErrorCode, type FlashqError } from '../../protocol/errors.js';
+import { ErrorCode, type FlashqError } from '../../base/errors.js';
 import { log } from '../../log.js';
 import type { Cors } from './cors.js';
 import { asFlashqError, errorEnvelope, JSON_TYPE, okEnvelope, statusLine, statusOf } from './envelope.js';

@@ -1,10 +1,9 @@
 import uWS, { type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
-import type { Server } from '../../server.js';
 import { log } from '../../log.js';
-import { ErrorCode, FlashqError } from '../../protocol/errors.js';
+import { ErrorCode, FlashqError } from '../../base/errors.js';
 import { promMetrics } from '../../metrics/prometheus.js';
 import { EventBus } from '../events.js';
-import { route, type HttpContext } from './context.js';
+import { route, type HttpContext, type HttpDeps } from './context.js';
 import { InFlight } from './exchange.js';
 import { Cors } from './cors.js';
 import { cronRoutes } from './routes-crons.js';
@@ -15,10 +14,7 @@ import { statsRoutes } from './routes-stats.js';
 import { webhookRoutes } from './routes-webhooks.js';
 import { workerRoutes } from './routes-workers.js';
 import { SseEvents } from './sse.js';
-import { frontState } from './state.js';
 import { WsEvents } from './ws.js';
-
-export { useWebhookStore } from './state.js';
 
 /** How long a stop waits for in-flight requests (blocking pulls are answered by the shards' drain). */
 const DRAIN_MS = 5000;
@@ -41,34 +37,31 @@ export class HttpFront {
     private readonly sse: SseEvents,
   ) {}
 
-  static async start(server: Server): Promise<HttpFront> {
+  static async start(deps: HttpDeps): Promise<HttpFront> {
     const app: ClosableApp = uWS.App();
-    const dispatcher = server.dispatcher;
-    const bus = new EventBus((on, queues) =>
-      dispatcher.broadcastControl(on ? JSON.stringify(queues === null ? { op: 'events', on } : { op: 'events', on, queues }) : '{"op":"events","on":false}'),
-    );
-    dispatcher.onEvents = bus.onEvents;
-    const state = frontState(server);
-    await state.webhooks.load();
+    const { dispatcher, auth, webhooks } = deps;
+    const bus = new EventBus((on, queues) => dispatcher.broadcastControl({ op: 'events', on, queues: on && queues ? [...queues] : null }));
+    dispatcher.eventSink = bus;
+    await webhooks.load();
     const ctx: HttpContext = {
-      server,
+      front: deps,
       app,
       bus,
       inflight: new InFlight(),
-      workers: state.workers,
-      webhooks: state.webhooks,
+      workers: deps.workers,
+      webhooks,
       prom: promMetrics(),
-      cors: new Cors(server.config.corsOrigins),
+      cors: new Cors(deps.config.corsOrigins),
       stopping: false,
     };
     // events first: the event routes are registered before the catch-all
-    const ws = new WsEvents(app, bus, server.auth, ctx.cors);
-    const sse = new SseEvents(app, bus, server.auth, ctx.cors);
+    const ws = new WsEvents(app, bus, auth, ctx.cors);
+    const sse = new SseEvents(app, bus, auth, ctx.cors);
     // preflights are answered before any route's auth (browsers send them without credentials)
     ctx.cors.route(app);
     bus.addSink(ws);
     bus.addSink(sse);
-    state.webhooks.attach(bus);
+    webhooks.attach(bus);
     queueRoutes(ctx);
     jobRoutes(ctx);
     cronRoutes(ctx);
@@ -80,7 +73,7 @@ export class HttpFront {
       x.error(new FlashqError(ErrorCode.NotFound, `Route not found: ${req.getMethod().toUpperCase()} ${req.getUrl()}`)),
     );
     const front = new HttpFront(ctx, ws, sse);
-    await front.listen(server.config.host, server.config.httpPort);
+    await front.listen(deps.config.host, deps.config.httpPort);
     return front;
   }
 
@@ -110,7 +103,7 @@ export class HttpFront {
     ctx.bus.removeSink(this.ws);
     ctx.bus.removeSink(this.sse);
     ctx.bus.close();
-    if (ctx.server.dispatcher.onEvents === ctx.bus.onEvents) ctx.server.dispatcher.onEvents = null;
+    if (ctx.front.dispatcher.eventSink === ctx.bus) ctx.front.dispatcher.eventSink = null;
     // idle keep-alive connections have no request to finish: close them with the app
     (ctx.app as ClosableApp).close?.();
     log.debug('http closed');

@@ -1,4 +1,3 @@
-import { Kind } from '../../ring/kinds.js';
 import { Format } from '../../protocol/result.js';
 import { findMember, keyBytes, MEMBER_ABSENT, MEMBER_UNSURE, skipWs, walk } from '../../protocol/json-walk.js';
 import { contentLength, JOB_BODY_LIMIT, readBody } from './body.js';
@@ -15,25 +14,19 @@ export function cronRoutes(ctx: HttpContext): void {
     const name = param(req, 0);
     const head = wrapperHead({ cmd: 'CRON', name });
     readBody(x, contentLength(req), JOB_BODY_LIMIT, (body) => {
-      const { dispatcher, router } = ctx.server;
+      const { fanout, router } = ctx.front;
       const queue = queueOf(body);
       const target = queue === null ? 0 : router.shardOfQueue(queue);
-      dispatcher.ask(target, Format.Http, wrap(head, body)).then(({ code, bytes }) => {
-        if (code === 0) {
-          // a cron name is unique server-wide: drop a same-named cron another shard may hold
-          const drop = JSON.stringify({ cmd: 'CRONDELETE', name });
-          for (let s = 0; s < dispatcher.links.length; s++) {
-            if (s !== target) dispatcher.send(s, Kind.REQUEST, Format.Internal, 0, 0, drop);
-          }
-        }
-        x.answer(code, bytes);
-      });
+      fanout.cronCreate(target, Format.Http, wrap(head, body), name).then(
+        ({ code, bytes }) => x.answer(code, bytes),
+        (e: unknown) => x.error(e),
+      );
     });
   });
 
   route(ctx, 'del', '/crons/:name', (x, req) => {
     const name = param(req, 0);
-    ctx.server.fanout.cronDelete(wrapNoBody({ cmd: 'CRONDELETE', name }), Format.Http).then(
+    ctx.front.fanout.cronDelete(wrapNoBody({ cmd: 'CRONDELETE', name }), Format.Http).then(
       ({ code, bytes }) => x.answer(code, bytes),
       (e: unknown) => x.error(e),
     );

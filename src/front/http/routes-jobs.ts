@@ -1,5 +1,5 @@
 import type { HttpRequest } from 'uWebSockets.js';
-import { errors } from '../../protocol/errors.js';
+import { errors } from '../../base/errors.js';
 import { optFilterState } from '../../protocol/fields.js';
 import type { Request } from '../../protocol/request.js';
 import { validateQueueName } from '../../engine/names.js';
@@ -8,7 +8,7 @@ import { byId } from './shard-routes.js';
 
 /** Job operations (API document "Job Operations"). */
 export function jobRoutes(ctx: HttpContext): void {
-  route(ctx, 'get', '/jobs', (x, req) => answerFanout(ctx, x, browseRequest(req, ctx.server.config.maxBatch)));
+  route(ctx, 'get', '/jobs', (x, req) => answerFanout(ctx, x, browseRequest(req, ctx.front.config.maxBatch)));
   byId(ctx, 'get', '/jobs/:id', { cmd: 'GETJOB' });
   byId(ctx, 'get', '/jobs/:id/state', { cmd: 'GETSTATE' });
   byId(ctx, 'post', '/jobs/:id/ack', { cmd: 'ACK', body: true });

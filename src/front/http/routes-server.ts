@@ -1,23 +1,23 @@
-import { VERSION } from '../../server.js';
+import { VERSION } from '../../version.js';
 import { log } from '../../log.js';
 import { route, type HttpContext } from './context.js';
 
 /** Settings, shutdown/restart, health and the (single-node) cluster view. */
 export function serverRoutes(ctx: HttpContext): void {
-  const { server } = ctx;
+  const { server, config, auth } = ctx.front;
 
   route(ctx, 'get', '/settings', (x) => {
-    const c = server.config;
+    const c = config;
     x.ok(
       JSON.stringify({
         version: VERSION,
         tcp_port: server.tcpPort || c.port,
         http_port: c.httpPort,
         grpc_port: c.grpcPort,
-        database_connected: server.storeStatus?.connected ?? false,
+        database_connected: server.storeConnected === true,
         database_url: c.databaseUrl === null ? null : maskDatabaseUrl(c.databaseUrl),
-        auth_enabled: server.auth.enabled,
-        auth_token_count: server.auth.tokenCount,
+        auth_enabled: auth.enabled,
+        auth_token_count: auth.tokenCount,
         uptime_seconds: Math.floor(process.uptime()),
         shards: server.shardCount,
         cluster_enabled: c.clusterMode,
@@ -32,10 +32,10 @@ export function serverRoutes(ctx: HttpContext): void {
     setImmediate(() => {
       log.info('shutdown requested over HTTP');
       server.stop().then(
-        () => server.onExit?.(0),
+        () => server.exit(0),
         (e: unknown) => {
           log.error('shutdown failed', { error: String(e) });
-          server.onExit?.(1);
+          server.exit(1);
         },
       );
     });
@@ -46,7 +46,7 @@ export function serverRoutes(ctx: HttpContext): void {
     setImmediate(() => {
       server.restart().catch((e: unknown) => {
         log.error('restart failed', { error: String(e) });
-        server.onExit?.(1);
+        server.exit(1);
       });
     });
   });
@@ -60,11 +60,11 @@ export function serverRoutes(ctx: HttpContext): void {
       x.ok(
         JSON.stringify({
           // a store that is configured but down refuses changes: say so instead of "healthy"
-          status: server.storeStatus && !server.storeStatus.connected ? 'degraded' : 'healthy',
-          node_id: server.config.nodeId,
+          status: server.storeConnected === false ? 'degraded' : 'healthy',
+          node_id: config.nodeId,
           is_leader: true,
-          cluster_enabled: server.config.clusterMode,
-          postgres_connected: server.storeStatus?.connected ?? false,
+          cluster_enabled: config.clusterMode,
+          postgres_connected: server.storeConnected === true,
         }),
       ),
     true,
@@ -76,9 +76,9 @@ export function serverRoutes(ctx: HttpContext): void {
     x.ok(
       JSON.stringify([
         {
-          node_id: server.config.nodeId,
-          host: server.config.nodeHost,
-          port: server.config.httpPort,
+          node_id: config.nodeId,
+          host: config.nodeHost,
+          port: config.httpPort,
           is_leader: true,
           last_heartbeat: now,
           started_at: server.startedAt,

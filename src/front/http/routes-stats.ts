@@ -11,10 +11,10 @@ export function statsRoutes(ctx: HttpContext): void {
   route(ctx, 'get', '/metrics', (x) => answerFanout(ctx, x, METRICS));
 
   // the last 60 samples, 5 s apart (server.history is fed by the server's sampler)
-  route(ctx, 'get', '/metrics/history', (x) => x.ok(JSON.stringify(ctx.server.history.points)));
+  route(ctx, 'get', '/metrics/history', (x) => x.ok(JSON.stringify(ctx.front.history.points)));
 
   route(ctx, 'get', '/metrics/prometheus', (x) => {
-    const { fanout, history } = ctx.server;
+    const { fanout, history } = ctx.front;
     Promise.all([fanout.result(METRICS), fanout.result(STATS)])
       .then(([m, s]) => {
         if (m.kind !== 'metrics' || s.kind !== 'stats') throw new Error('unexpected fan-out result');

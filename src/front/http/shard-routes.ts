@@ -31,7 +31,7 @@ function send(x: Exchange, req: HttpRequest, shard: number, fields: WrapperField
 export function byQueue(ctx: HttpContext, method: Method, pattern: string, r: ShardRoute): void {
   route(ctx, method, pattern, (x, req) => {
     const queue = param(req, 0);
-    send(x, req, ctx.server.router.shardOfQueue(queue), { cmd: r.cmd, queue }, r);
+    send(x, req, ctx.front.router.shardOfQueue(queue), { cmd: r.cmd, queue }, r);
   });
 }
 
@@ -39,6 +39,6 @@ export function byQueue(ctx: HttpContext, method: Method, pattern: string, r: Sh
 export function byId(ctx: HttpContext, method: Method, pattern: string, r: ShardRoute): void {
   route(ctx, method, pattern, (x, req) => {
     const id = idParam(req, 0);
-    send(x, req, ctx.server.router.shardOfId(id), { cmd: r.cmd, id }, r);
+    send(x, req, ctx.front.router.shardOfId(id), { cmd: r.cmd, id }, r);
   });
 }

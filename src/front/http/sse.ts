@@ -1,7 +1,8 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Auth } from '../auth.js';
-import type { BusEvent, EventBus, EventSink } from '../events.js';
-import { errors } from '../../protocol/errors.js';
+import type { BusEvent, EventSink } from '../../events/catalogue.js';
+import type { EventBus } from '../events.js';
+import { errors } from '../../base/errors.js';
 import type { Cors } from './cors.js';
 import { asFlashqError } from './envelope.js';
 import { refuse, subscriberAllowed, subscriptionQueue } from './ws.js';

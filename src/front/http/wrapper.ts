@@ -1,4 +1,4 @@
-import { utf8Write } from '../../protocol/bytes.js';
+import { utf8Write } from '../../base/bytes.js';
 import { isBlank } from './body.js';
 
 /**

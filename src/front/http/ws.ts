@@ -1,8 +1,9 @@
 import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, WebSocketBehavior, us_socket_context_t } from 'uWebSockets.js';
 import uWS from 'uWebSockets.js';
 import type { Auth } from '../auth.js';
-import type { BusEvent, EventBus, EventSink } from '../events.js';
-import { errors, type FlashqError } from '../../protocol/errors.js';
+import type { BusEvent, EventSink } from '../../events/catalogue.js';
+import type { EventBus } from '../events.js';
+import { errors, type FlashqError } from '../../base/errors.js';
 import { validateQueueName } from '../../engine/names.js';
 import type { Cors } from './cors.js';
 import { asFlashqError, errorEnvelope, JSON_TYPE, statusLine, statusOf } from './envelope.js';

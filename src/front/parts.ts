@@ -1,0 +1,32 @@
+import type { Config } from '../config.js';
+import type { Auth } from './auth.js';
+import type { Dispatcher } from './dispatch.js';
+import type { Fanout } from './fanout.js';
+import type { Router } from './router.js';
+
+/**
+ * What every listener is built from: the switchboard to the shards, routing by queue or id, the
+ * fan-out merges, auth and the configuration. The server assembles it at each start; listeners
+ * never see the server itself.
+ */
+export interface FrontParts {
+  readonly config: Config;
+  readonly dispatcher: Dispatcher;
+  readonly router: Router;
+  readonly fanout: Fanout;
+  readonly auth: Auth;
+}
+
+/** The server as /settings, /health and the shutdown and restart routes see it. */
+export interface ServerControl {
+  readonly startedAt: number;
+  /** the TCP port actually bound (PORT may be 0 in tests) */
+  readonly tcpPort: number;
+  readonly shardCount: number;
+  /** null without DATABASE_URL; else whether every shard's store is available */
+  readonly storeConnected: boolean | null;
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+  /** end the process after a shutdown requested over the API (what main chose) */
+  exit(code: number): void;
+}
