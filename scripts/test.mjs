@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs every compiled test under dist/test with node's test runner, against a throwaway
 // PostgreSQL started here (initdb in a temp dir, 127.0.0.1, a free port) so the store tests run
-// for real. Installs Debian's postgresql with apt-get when its binaries are missing.
+// for real. Installs Debian's postgresql with apt-get when its binaries are missing, and Debian's
+// chromium when the dashboard tests run without it.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, chownSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -103,6 +104,20 @@ if (!existsSync(distTest)) {
 }
 const filter = args.filter((a) => !a.startsWith('-'));
 const files = testFiles(distTest).filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)));
+
+// the dashboard tests drive Debian's Chromium (headless): install it when they run and it is missing
+const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+if (files.some((f) => f.includes(join('test', 'dashboard'))) && !existsSync(chromium)) {
+  if (process.getuid?.() === 0) {
+    console.log('# installing chromium with apt-get');
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+    spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  }
+  if (!existsSync(chromium)) {
+    console.error(`${chromium} is missing and cannot be installed here (not root): the dashboard tests need it`);
+    process.exit(1);
+  }
+}
 
 let pg = null;
 if (!process.env.TEST_DATABASE_URL && process.env.TEST_NO_POSTGRES !== '1') {

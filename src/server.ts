@@ -101,6 +101,7 @@ export class Server implements ServerControl {
     this.router = new Router(this.dispatcher);
     this.fanout = new Fanout(this.dispatcher);
     this.fanout.rates = this.history;
+    this.fanout.ownerOf = (queue) => this.router.shardOfQueue(queue);
     const parts: FrontParts = { config: c, dispatcher: this.dispatcher, router: this.router, fanout: this.fanout, auth: this.auth };
     const requests = new RequestRouter(this.dispatcher, this.router, this.fanout, this.auth, c.maxBatch);
     this.tcp = new TcpFront(requests, this.dispatcher, this.auth);

@@ -46,6 +46,9 @@ export class Queue {
     return {
       name: this.name,
       pending: this.waiting + this.delayed + this.children,
+      waiting: this.waiting,
+      delayed: this.delayed,
+      waitingChildren: this.children,
       processing: this.active,
       dlq: this.dlq.size,
       paused: this.paused,

@@ -79,6 +79,10 @@ export interface QueueInfo {
   name: string;
   /** waiting + delayed + waiting-children */
   pending: number;
+  /** the parts of `pending`: ready, delayed, and waiting for parents */
+  waiting: number;
+  delayed: number;
+  waitingChildren: number;
   processing: number;
   dlq: number;
   paused: boolean;

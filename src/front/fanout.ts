@@ -23,8 +23,21 @@ export class Fanout {
 
   constructor(private readonly dispatcher: Dispatcher) {}
 
+  /** The shard that owns a queue (set by the server once its router exists). */
+  ownerOf: ((queue: string) => number) | null = null;
+
   /** Merged result of a fan-out request (STATS, METRICS, LISTQUEUES, CRONLIST, JOBS). */
   async result(req: Request): Promise<Result> {
+    if (req.cmd === 'JOBS') {
+      // one shard holds every job in question (a queue's jobs live on its owner): it pages itself,
+      // so a deep page costs one walk there instead of offset+limit jobs from every shard
+      const only = req.queue !== null && this.ownerOf ? this.ownerOf(req.queue) : this.dispatcher.links.length === 1 ? 0 : -1;
+      if (only >= 0) {
+        const a = await this.dispatcher.ask(only, Format.Internal, JSON.stringify(req));
+        if (a.code !== 0) throw new FlashqError(a.code as ErrorCode, errorText(a.bytes));
+        return decodeInternal(a.bytes);
+      }
+    }
     const wire = req.cmd === 'JOBS' ? { ...req, limit: req.offset + req.limit, offset: 0 } : req;
     const parts = await this.dispatcher.fanout(JSON.stringify(wire));
     const results: Result[] = [];

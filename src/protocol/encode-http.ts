@@ -1,6 +1,6 @@
 import type { AnswerWriter } from './answer-writer.js';
 import { errors, type FlashqError, HTTP_STATUS } from '../base/errors.js';
-import { cronJson, cronsJson, metricsJson, queuesJson, statsMembers } from './info-json.js';
+import { cronJson, cronsJson, httpQueuesJson, metricsJson, statsMembers } from './info-json.js';
 import { jobJsonWithResult, jobJsonWithState, stringOrNull, writeJobs } from './job-json.js';
 import type { Request } from './request.js';
 import type { Result } from './result.js';
@@ -38,7 +38,7 @@ function data(w: AnswerWriter, request: Request, result: Result): string {
     case 'progress':
       return '[' + result.progress + ',' + stringOrNull(result.message) + ']';
     case 'queues':
-      return queuesJson(result.queues);
+      return httpQueuesJson(result.queues);
     case 'crons':
       return cronsJson(result.crons);
     case 'cron':

@@ -38,6 +38,27 @@ export function queuesJson(queues: readonly QueueInfo[]): string {
   return listJson(queues, queueEntry);
 }
 
+/**
+ * HTTP GET /queues entries: the LISTQUEUES keys, then the parts of `pending` (waiting, delayed,
+ * waiting_children) that a dashboard shows; extra keys at the end leave the document's shape intact.
+ */
+function httpQueueEntry(q: QueueInfo): string {
+  return (
+    queueEntry(q).slice(0, -1) +
+    ',"waiting":' +
+    q.waiting +
+    ',"delayed":' +
+    q.delayed +
+    ',"waiting_children":' +
+    q.waitingChildren +
+    '}'
+  );
+}
+
+export function httpQueuesJson(queues: readonly QueueInfo[]): string {
+  return listJson(queues, httpQueueEntry);
+}
+
 function metricsQueueEntry(q: QueueInfo): string {
   return (
     '{"name":' +

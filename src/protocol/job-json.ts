@@ -89,9 +89,9 @@ export function jobJsonWithState(j: JobView): string {
   return jobMembers(j) + ',"state":"' + j.state + '"}';
 }
 
-/** HTTP GET /jobs/{id}: JOB plus `state` and `result`. */
+/** HTTP GET /jobs/{id}: JOB plus `state`, `result` and the last failure's text (`error`). */
 export function jobJsonWithResult(j: JobView): string {
-  return jobMembers(j) + ',"state":"' + j.state + '","result":' + (j.result ?? 'null') + '}';
+  return jobMembers(j) + ',"state":"' + j.state + '","result":' + (j.result ?? 'null') + ',"error":' + stringOrNull(j.error) + '}';
 }
 
 /** A JSON array of jobs rendered by `one`, written job by job (see AnswerWriter). */

@@ -25,9 +25,9 @@ test('stats and listQueues follow every state', () => {
   e.fail(f, 'x', T0);
   assert.deepEqual(e.stats(), { queued: 1, processing: 1, delayed: 3, dlq: 1 });
   assert.deepEqual(e.listQueues(), [
-    { name: 'a', pending: 2, processing: 0, dlq: 0, paused: false, rateLimit: null, concurrencyLimit: null },
-    { name: 'b', pending: 2, processing: 1, dlq: 0, paused: false, rateLimit: null, concurrencyLimit: null },
-    { name: 'c', pending: 0, processing: 0, dlq: 1, paused: false, rateLimit: null, concurrencyLimit: null },
+    { name: 'a', pending: 2, waiting: 1, delayed: 1, waitingChildren: 0, processing: 0, dlq: 0, paused: false, rateLimit: null, concurrencyLimit: null },
+    { name: 'b', pending: 2, waiting: 0, delayed: 1, waitingChildren: 1, processing: 1, dlq: 0, paused: false, rateLimit: null, concurrencyLimit: null },
+    { name: 'c', pending: 0, waiting: 0, delayed: 0, waitingChildren: 0, processing: 0, dlq: 1, paused: false, rateLimit: null, concurrencyLimit: null },
   ]);
 });
 

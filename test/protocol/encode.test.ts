@@ -231,11 +231,13 @@ describe('encodeAnswer(Http): the envelope', () => {
     }
   });
 
-  it('GETJOB answers the view with state and result, and an unknown id is Job N not found (404)', () => {
+  it('GETJOB answers the view with state, result and last error, and an unknown id is Job N not found (404)', () => {
     const done = jobView({ state: 'completed', result: '{"sent":true}' });
     const a = http(q('GETJOB', { id: 257 }), { kind: 'job', job: done, state: 'completed' }) as { data: object };
-    assert.deepEqual(a, env(view(done, { state: 'completed', result: { sent: true } })));
-    assert.deepEqual(Object.keys(a.data), [...JOB_KEYS, 'state', 'result']);
+    assert.deepEqual(a, env(view(done, { state: 'completed', result: { sent: true }, error: null })));
+    assert.deepEqual(Object.keys(a.data), [...JOB_KEYS, 'state', 'result', 'error']);
+    const dead = jobView({ state: 'failed', error: 'SMTP "down"' });
+    assert.deepEqual(http(q('GETJOB', { id: 257 }), { kind: 'job', job: dead, state: 'failed' }), env(view(dead, { state: 'failed', result: null, error: 'SMTP "down"' })));
     let thrown: unknown;
     try {
       encodeAnswer(Format.Http, q('GETJOB', { id: 12345 }), { kind: 'job', job: null, state: 'unknown' }, null);
@@ -260,7 +262,7 @@ describe('encodeAnswer(Http): the envelope', () => {
     assert.deepEqual(http(q('ACKB'), { kind: 'count', count: 2 }), env(2));
     assert.deepEqual(
       http(q('LISTQUEUES'), { kind: 'queues', queues: [queueInfo()] }),
-      env([{ name: 'emails', pending: 150, processing: 5, dlq: 2, paused: false, rate_limit: null, concurrency_limit: null }]),
+      env([{ name: 'emails', pending: 150, processing: 5, dlq: 2, paused: false, rate_limit: null, concurrency_limit: null, waiting: 140, delayed: 10, waiting_children: 0 }]),
     );
     const cron = { name: 'daily-cleanup', queue: 'maintenance', data: { action: 'cleanup' }, schedule: '0 0 3 * * *', priority: 0, next_run: 1704067200000 };
     assert.deepEqual(http(q('CRONLIST'), { kind: 'crons', crons: [cronView()] }), env([cron]));

@@ -48,7 +48,7 @@ export function jobView(over: Partial<JobView> = {}): JobView {
 }
 
 export function queueInfo(over: Partial<QueueInfo> = {}): QueueInfo {
-  return { name: 'emails', pending: 150, processing: 5, dlq: 2, paused: false, rateLimit: null, concurrencyLimit: null, ...over };
+  return { name: 'emails', pending: 150, waiting: 140, delayed: 10, waitingChildren: 0, processing: 5, dlq: 2, paused: false, rateLimit: null, concurrencyLimit: null, ...over };
 }
 
 export function cronView(over: Partial<CronView> = {}): CronView {

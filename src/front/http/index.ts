@@ -7,6 +7,7 @@ import { route, type HttpContext, type HttpDeps } from './context.js';
 import { InFlight } from './exchange.js';
 import { Cors } from './cors.js';
 import { cronRoutes } from './routes-crons.js';
+import { dashboardRoutes } from './routes-dashboard.js';
 import { jobRoutes } from './routes-jobs.js';
 import { queueRoutes } from './routes-queues.js';
 import { serverRoutes } from './routes-server.js';
@@ -69,6 +70,7 @@ export class HttpFront {
     workerRoutes(ctx);
     webhookRoutes(ctx);
     serverRoutes(ctx);
+    dashboardRoutes(ctx);
     route(ctx, 'any', '/*', (x, req) =>
       x.error(new FlashqError(ErrorCode.NotFound, `Route not found: ${req.getMethod().toUpperCase()} ${req.getUrl()}`)),
     );
