@@ -1,70 +1,53 @@
 import type { RestoreInput, RestoredJob } from '../engine/api.js';
 import { PARTITIONS, type JobState, type QueueSettings } from '../engine/types.js';
 import type { Sql } from './connection.js';
+import { copyValue, readCopy } from './copy-out.js';
 import { ownedBy, type Ownership } from './transaction.js';
 
-interface JobRow {
-  id: number;
-  queue: string;
-  state: string;
-  data: string;
-  priority: number;
-  created_at: number;
-  run_at: number;
-  started_at: number;
-  attempts: number;
-  max_attempts: number;
-  backoff: number;
-  ttl: number;
-  timeout: number;
-  unique_key: string | null;
-  depends_on: string;
-  tags: string;
-  lifo: boolean;
-  progress: number;
-  progress_msg: string | null;
-  result: string | null;
-  error: string | null;
-  finished_at: number;
-}
-
-// arrays come back as JSON text: no array type fetch at connect, one parse per row
-const SELECT_JOBS =
+// Jobs are read with COPY (copy-out.ts), columns in this order; arrays come back as JSON text
+// (no array parsing in the client), NULL when empty.
+const JOB_SELECT =
   'select id, queue, state, data, priority, created_at, run_at, started_at, attempts, max_attempts, backoff, ' +
-  "ttl, timeout, unique_key, coalesce(array_to_json(depends_on)::text, '[]') as depends_on, " +
-  "coalesce(array_to_json(tags)::text, '[]') as tags, " +
+  'ttl, timeout, unique_key, array_to_json(depends_on)::text, array_to_json(tags)::text, ' +
   'lifo, progress, progress_msg, result, error, finished_at from flashq_jobs';
 
 const FINISHED = "('completed', 'failed')";
 
 const STATES: ReadonlySet<string> = new Set(['waiting', 'delayed', 'active', 'completed', 'failed', 'waiting-children']);
 
-function toJob(r: JobRow): RestoredJob {
-  if (!STATES.has(r.state)) throw new Error(`job ${r.id} has an unknown state ${JSON.stringify(r.state)}`);
+function toJob(c: string[]): RestoredJob {
+  if (c.length !== 22) throw new Error(`a stored job row has ${c.length} columns, expected 22`);
+  const id = Number(c[0]);
+  const state = c[2]!;
+  if (!STATES.has(state)) throw new Error(`job ${id} has an unknown state ${JSON.stringify(state)}`);
+  const createdAt = Number(c[5]);
+  const runAt = Number(c[6]);
+  const deps = copyValue(c[14]!);
+  const tags = copyValue(c[15]!);
   return {
-    id: r.id,
-    queue: r.queue,
-    state: r.state as Exclude<JobState, 'unknown'>,
-    data: r.data,
-    priority: r.priority,
-    delay: Math.max(0, r.run_at - r.created_at),
-    ttl: r.ttl,
-    timeout: r.timeout,
-    maxAttempts: r.max_attempts,
-    backoff: r.backoff,
-    uniqueKey: r.unique_key,
-    dependsOn: JSON.parse(r.depends_on) as number[],
-    tags: JSON.parse(r.tags) as string[],
-    lifo: r.lifo,
-    createdAt: r.created_at,
-    runAt: r.run_at,
-    startedAt: r.started_at,
-    attempts: r.attempts,
-    progress: r.progress,
-    progressMsg: r.progress_msg,
-    result: r.result,
-    error: r.error,
-    finishedAt: r.finished_at,
+    id,
+    queue: copyValue(c[1]!)!,
+    state: state as Exclude<JobState, 'unknown'>,
+    data: copyValue(c[3]!)!,
+    priority: Number(c[4]),
+    delay: Math.max(0, runAt - createdAt),
+    ttl: Number(c[11]),
+    timeout: Number(c[12]),
+    maxAttempts: Number(c[9]),
+    backoff: Number(c[10]),
+    uniqueKey: copyValue(c[13]!),
+    dependsOn: deps === null ? [] : (JSON.parse(deps) as number[]),
+    tags: tags === null ? [] : (JSON.parse(tags) as string[]),
+    lifo: c[16] === 't',
+    createdAt,
+    runAt,
+    startedAt: Number(c[7]),
+    attempts: Number(c[8]),
+    progress: Number(c[17]),
+    progressMsg: copyValue(c[18]!),
+    result: copyValue(c[19]!),
+    error: copyValue(c[20]!),
+    finishedAt: Number(c[21]),
   };
 }
 
@@ -77,9 +60,13 @@ function toJob(r: JobRow): RestoredJob {
 export async function loadShard(sql: Sql, owner: Ownership, keepFinished: number): Promise<RestoreInput> {
   const mine = ownedBy(owner);
   return sql.begin('isolation level repeatable read', async (tx) => {
-    const live = await tx.unsafe<JobRow[]>(`${SELECT_JOBS} where state not in ${FINISHED} and ${mine} order by id`);
-    const finished = await tx.unsafe<JobRow[]>(
-      `${SELECT_JOBS} where state in ${FINISHED} and ${mine} order by finished_at desc, id desc limit ${Math.max(0, keepFinished)}`,
+    const jobs: RestoredJob[] = [];
+    await readCopy(tx, `copy (${JOB_SELECT} where state not in ${FINISHED} and ${mine} order by id) to stdout`, (c) => jobs.push(toJob(c)));
+    const finished: RestoredJob[] = [];
+    await readCopy(
+      tx,
+      `copy (${JOB_SELECT} where state in ${FINISHED} and ${mine} order by finished_at desc, id desc limit ${Math.max(0, keepFinished)}) to stdout`,
+      (c) => finished.push(toJob(c)),
     );
     const queues = await tx.unsafe<Array<{ name: string; paused: boolean; rate_limit: number | null; concurrency_limit: number | null }>>(
       `select name, paused, rate_limit, concurrency_limit from flashq_queues where ${mine}`,
@@ -88,13 +75,12 @@ export async function loadShard(sql: Sql, owner: Ownership, keepFinished: number
       `select name, queue, schedule, data, priority, next_run from flashq_crons where ${mine} order by name`,
     );
     const seqs = await tx.unsafe<Array<{ partition: number; seq: number }>>(`select partition, seq from flashq_sequences where ${mine}`);
-    const jobs: RestoredJob[] = live.map(toJob);
-    for (let i = finished.length - 1; i >= 0; i--) jobs.push(toJob(finished[i]!));
+    for (let i = finished.length - 1; i >= 0; i--) jobs.push(finished[i]!);
     const oldest = finished[finished.length - 1];
     if (oldest !== undefined && finished.length >= keepFinished) {
       await tx.unsafe(
         `delete from flashq_jobs where state in ${FINISHED} and ${mine} and (finished_at, id) < ($1::bigint, $2::bigint)`,
-        [oldest.finished_at, oldest.id],
+        [oldest.finishedAt, oldest.id],
       );
     }
     // ids must never be reused: trust the larger of the stored sequence and the ids present
