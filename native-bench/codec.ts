@@ -17,6 +17,7 @@ import type { Request } from '../src/protocol/request.js';
 import { Format, type Result } from '../src/protocol/result.js';
 import { scanJsonRoute, scanMsgpackRoute } from '../src/protocol/route-scan.js';
 import { fmt, machine, measureAll as measureRounds, writeSection } from './report.js';
+import { activeJobView } from './job-view.js';
 
 const quick = process.argv.includes('--quick');
 const ROUND_MS = quick ? 150 : 600;
@@ -54,31 +55,13 @@ const pushMsgpack = pack({ cmd: 'PUSH', queue: 'emails', data: payload(1), prior
 const ackMsgpack = pack({ cmd: 'ACK', id: 1234567, result: { sent: true } });
 
 function view(i: number): JobView {
-  return {
+  return activeJobView({
     id: 256 * (i + 1) + 7,
-    queue: 'emails',
     data: JSON.stringify(payload(i)),
     priority: i % 4 === 0 ? 5 : 0,
     createdAt: 1704067200000 + i,
-    runAt: 1704067200000 + i,
     startedAt: 1704067260000,
-    attempts: 1,
-    maxAttempts: 3,
-    backoff: 1000,
-    ttl: 0,
-    timeout: 30000,
-    uniqueKey: null,
-    dependsOn: [],
-    progress: 0,
-    progressMsg: null,
-    tags: [],
-    lifo: false,
-    state: 'active',
-    result: null,
-    error: null,
-    finishedAt: 0,
-    owner: 1,
-  };
+  });
 }
 
 /** A JOB as a plain object, for msgpackr's own packers. */

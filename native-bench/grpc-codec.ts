@@ -10,6 +10,7 @@ import protobuf from 'protobufjs';
 import type { JobView } from '../src/engine/types.js';
 import { decodeGrpc, GrpcMethod, writeJob } from '../src/protocol/grpc-codec.js';
 import { ProtoWriter } from '../src/protocol/grpc-wire.js';
+import { activeJobView } from './job-view.js';
 import { fmt, machine, measureAll, writeSection } from './report.js';
 
 const quick = process.argv.includes('--quick');
@@ -54,31 +55,13 @@ function protobufjsDecode(validate: boolean): Decoded[] {
 
 // --------------------------------------------------------- encode one Job stream message
 
-const job: JobView = {
+const job: JobView = activeJobView({
   id: 513,
-  queue: 'emails',
   data: payload(7).toString(),
   priority: 2,
   createdAt: 1_700_000_000_123,
-  runAt: 1_700_000_000_123,
   startedAt: 1_700_000_000_456,
-  attempts: 1,
-  maxAttempts: 3,
-  backoff: 1000,
-  ttl: 0,
-  timeout: 30_000,
-  uniqueKey: null,
-  dependsOn: [],
-  progress: 0,
-  progressMsg: null,
-  tags: [],
-  lifo: false,
-  state: 'active',
-  result: null,
-  error: null,
-  finishedAt: 0,
-  owner: 1,
-};
+});
 const writer = new ProtoWriter();
 
 function handEncode(): Uint8Array {
