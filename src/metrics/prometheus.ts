@@ -11,6 +11,8 @@ export interface ScrapeInput {
   latency: LatencyHistogram;
   /** event fan-out of the HTTP front since it started (see EventBus) */
   events: { delivered: number; dropped: number };
+  /** TCP and WebSocket connections plus HTTP requests in flight: what MAX_CONNECTIONS counts */
+  connections: number;
 }
 
 /**
@@ -28,6 +30,7 @@ export class PromMetrics {
   private readonly queueJobs: Gauge<'queue' | 'state'>;
   private readonly eventsDelivered: Counter;
   private readonly eventsDropped: Counter;
+  private readonly connections: Gauge;
   private latency: LatencyHistogram = { buckets: LATENCY_BUCKETS_S.map(() => 0), count: 0, sum: 0 };
 
   constructor() {
@@ -40,6 +43,7 @@ export class PromMetrics {
     this.queueJobs = new Gauge({ name: 'flashq_queue_jobs', help: 'Queue job counts', labelNames: ['queue', 'state'], registers });
     this.eventsDelivered = new Counter({ name: 'flashq_events_delivered_total', help: 'Event deliveries to WebSocket/SSE subscribers and webhooks', registers });
     this.eventsDropped = new Counter({ name: 'flashq_events_dropped_total', help: 'Events dropped because fan-out was over its budget', registers });
+    this.connections = new Gauge({ name: 'flashq_connections_open', help: 'Open TCP/WebSocket connections and HTTP requests in flight (what MAX_CONNECTIONS counts)', registers });
     this.registry.registerMetric(this.latencyMetric() as unknown as Metric);
     collectDefaultMetrics({ register: this.registry });
   }
@@ -63,6 +67,7 @@ export class PromMetrics {
     }
     setCounter(this.eventsDelivered, input.events.delivered);
     setCounter(this.eventsDropped, input.events.dropped);
+    this.connections.set(input.connections);
     this.latency = input.latency;
     return this.registry.metrics();
   }

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
-import { SHARD_MODES, startServer, type RunningServer } from '../helpers/server.js';
+import { SHARD_MODES, startServer, waitFor, type RunningServer } from '../helpers/server.js';
 import { Api } from './client.js';
 
 const JOB_KEYS = [
@@ -68,13 +68,24 @@ for (const shards of SHARD_MODES) describe(`HTTP queue routes (SHARDS=${shards})
     assert.deepEqual(a.data, []);
   });
 
+  /** flashq_connections_open of a scrape (the scrape itself is one request in flight) */
+  async function openConnections(): Promise<number> {
+    const res = await fetch(`http://127.0.0.1:${server.httpPort}/metrics/prometheus`);
+    const m = /^flashq_connections_open (\d+)$/m.exec(await res.text());
+    assert.ok(m, 'the scrape has flashq_connections_open');
+    return Number(m[1]);
+  }
+
   test('a blocking pull whose client disconnects does not keep the job pushed afterwards', async () => {
+    const idle = await openConnections();
     const req = httpRequest({ host: '127.0.0.1', port: server.httpPort, path: '/queues/goneq/jobs?timeout=30000' });
     req.on('error', () => {});
     req.end();
-    // the request bytes and then the close travel on the same socket, so the server sees them in order
     await once(req, 'finish');
+    await waitFor(async () => (await openConnections()) === idle + 1, 5000, 'the blocking pull to be in flight');
     req.destroy();
+    // the push travels on another socket, which the server may read before it reads the close
+    await waitFor(async () => (await openConnections()) === idle, 5000, 'the server to see the client go');
     const job = await api.push('goneq', { data: 'x', max_attempts: 3, backoff: 1 });
     const live = await api.get('/queues/goneq/jobs?timeout=5000');
     assert.equal(live.status, 200);

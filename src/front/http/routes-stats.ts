@@ -25,6 +25,7 @@ export function statsRoutes(ctx: HttpContext): void {
           jobsPerSecond: m.jobsPerSecond,
           latency: history.latency,
           events: ctx.bus.stats,
+          connections: ctx.inflight.limit?.count ?? 0,
         });
       })
       .then(
