@@ -7,6 +7,9 @@ export interface NodeAddress {
   host: string;
   /** client TCP port */
   port: number;
+  /** client HTTP and gRPC ports (0 when off) */
+  httpPort?: number;
+  grpcPort?: number;
   /** internal link port */
   clusterPort: number;
 }
@@ -28,10 +31,11 @@ export type HeartbeatResult = 'ok' | 'missing' | 'displaced';
  */
 export async function join(sql: Sql, node: NodeAddress, incarnation: string): Promise<void> {
   await sql.unsafe(
-    'insert into flashq_nodes (node_id, incarnation, host, port, cluster_port) values ($1, $2, $3, $4, $5) ' +
+    'insert into flashq_nodes (node_id, incarnation, host, port, cluster_port, http_port, grpc_port) values ($1, $2, $3, $4, $5, $6, $7) ' +
       'on conflict (node_id) do update set incarnation = excluded.incarnation, host = excluded.host, port = excluded.port, ' +
-      'cluster_port = excluded.cluster_port, started_at = now(), heartbeat_at = now()',
-    [node.nodeId, incarnation, node.host, node.port, node.clusterPort],
+      'cluster_port = excluded.cluster_port, http_port = excluded.http_port, grpc_port = excluded.grpc_port, ' +
+      'started_at = now(), heartbeat_at = now()',
+    [node.nodeId, incarnation, node.host, node.port, node.clusterPort, node.httpPort ?? 0, node.grpcPort ?? 0],
   );
 }
 
@@ -64,9 +68,19 @@ export async function liveNodes(sql: Sql, ttlMs: number): Promise<string[]> {
 /** Every registered node, live or not (for /cluster/nodes). */
 export async function listNodes(sql: Sql, ttlMs: number): Promise<NodeRow[]> {
   const rows = await sql.unsafe<
-    Array<{ node_id: string; host: string; port: number; cluster_port: number; started_at: Date; heartbeat_at: Date; live: boolean }>
+    Array<{
+      node_id: string;
+      host: string;
+      port: number;
+      cluster_port: number;
+      http_port: number;
+      grpc_port: number;
+      started_at: Date;
+      heartbeat_at: Date;
+      live: boolean;
+    }>
   >(
-    'select node_id, host, port, cluster_port, started_at, heartbeat_at, ' +
+    'select node_id, host, port, cluster_port, http_port, grpc_port, started_at, heartbeat_at, ' +
       "heartbeat_at > now() - $1::integer * interval '1 millisecond' as live from flashq_nodes order by node_id",
     [ttlMs],
   );
@@ -75,6 +89,8 @@ export async function listNodes(sql: Sql, ttlMs: number): Promise<NodeRow[]> {
     host: r.host,
     port: r.port,
     clusterPort: r.cluster_port,
+    httpPort: r.http_port,
+    grpcPort: r.grpc_port,
     startedAt: new Date(r.started_at),
     heartbeatAt: new Date(r.heartbeat_at),
     live: r.live,

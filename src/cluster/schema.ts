@@ -82,6 +82,15 @@ export const CLUSTER_MIGRATIONS: ReadonlyArray<Migration> = [
       $fence$;
     `,
   },
+  {
+    version: 1002,
+    name: 'cluster: the HTTP and gRPC ports a node serves clients on',
+    sql: `
+      alter table flashq_nodes
+        add column http_port integer not null default 0,
+        add column grpc_port integer not null default 0;
+    `,
+  },
 ];
 
 /** Create or upgrade the cluster's tables (idempotent; safe with many nodes starting together). */

@@ -20,6 +20,21 @@ export interface FrontParts {
   readonly limit: ConnectionLimit;
 }
 
+/** A node's cluster membership as /health, /cluster/nodes and /cluster/partitions show it. */
+export interface ClusterView {
+  readonly nodeId: string;
+  readonly isLeader: boolean;
+  /** partitions served by this node now */
+  served(): number[];
+  /** who serves each partition, as this node routes it (null while a partition moves) */
+  partitionMap(): Array<{ partition: number; owner: string | null; epoch: number }>;
+  /** read from the database now: the leader and every registered node */
+  describe(): Promise<{
+    leader: string | null;
+    nodes: Array<{ nodeId: string; host: string; port: number; httpPort?: number; grpcPort?: number; startedAt: Date; heartbeatAt: Date; live: boolean }>;
+  }>;
+}
+
 /** The server as /settings, /health and the shutdown and restart routes see it. */
 export interface ServerControl {
   readonly startedAt: number;
@@ -28,6 +43,8 @@ export interface ServerControl {
   readonly shardCount: number;
   /** null without DATABASE_URL; else whether every shard's store is available */
   readonly storeConnected: boolean | null;
+  /** null unless CLUSTER_MODE=1 */
+  readonly cluster: ClusterView | null;
   stop(): Promise<void>;
   restart(): Promise<void>;
   /** end the process after a shutdown requested over the API (what main chose) */

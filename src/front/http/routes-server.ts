@@ -1,3 +1,4 @@
+import { PARTITIONS } from '../../engine/types.js';
 import { VERSION } from '../../version.js';
 import { log } from '../../log.js';
 import { route, type HttpContext } from './context.js';
@@ -56,35 +57,68 @@ export function serverRoutes(ctx: HttpContext): void {
     ctx,
     'get',
     '/health',
-    (x) =>
+    (x) => {
+      const cluster = server.cluster;
       x.ok(
         JSON.stringify({
           // a store that is configured but down refuses changes: say so instead of "healthy"
           status: server.storeConnected === false ? 'degraded' : 'healthy',
           node_id: config.nodeId,
-          is_leader: true,
+          is_leader: cluster === null ? true : cluster.isLeader,
           cluster_enabled: config.clusterMode,
           postgres_connected: server.storeConnected === true,
+          ...(cluster === null ? {} : { partitions: cluster.served() }),
         }),
-      ),
+      );
+    },
     true,
   );
 
   route(ctx, 'get', '/cluster/nodes', (x) => {
-    const now = Date.now();
-    // real cluster mode is not built: this node is the whole cluster, and its own leader
-    x.ok(
-      JSON.stringify([
-        {
-          node_id: config.nodeId,
-          host: config.nodeHost,
-          port: config.httpPort,
-          is_leader: true,
-          last_heartbeat: now,
-          started_at: server.startedAt,
-        },
-      ]),
+    const cluster = server.cluster;
+    if (cluster === null) {
+      // a single node is the whole cluster, and its own leader
+      const now = Date.now();
+      x.ok(
+        JSON.stringify([
+          { node_id: config.nodeId, host: config.nodeHost, port: config.httpPort, is_leader: true, last_heartbeat: now, started_at: server.startedAt },
+        ]),
+      );
+      return;
+    }
+    const counts = new Map<string, number>();
+    for (const r of cluster.partitionMap()) if (r.owner !== null) counts.set(r.owner, (counts.get(r.owner) ?? 0) + 1);
+    cluster.describe().then(
+      ({ leader, nodes }) =>
+        x.ok(
+          JSON.stringify(
+            nodes.map((n) => ({
+              node_id: n.nodeId,
+              host: n.host,
+              // the API document's `port` is the HTTP port; the client protocols' ports follow
+              port: n.httpPort ?? 0,
+              tcp_port: n.port,
+              grpc_port: n.grpcPort ?? 0,
+              is_leader: n.nodeId === leader,
+              live: n.live,
+              last_heartbeat: n.heartbeatAt.getTime(),
+              started_at: n.startedAt.getTime(),
+              partitions: counts.get(n.nodeId) ?? 0,
+            })),
+          ),
+        ),
+      (e: unknown) => x.error(e),
     );
+  });
+
+  // who serves each partition, so a client may send a queue's requests to its owner directly
+  route(ctx, 'get', '/cluster/partitions', (x) => {
+    const cluster = server.cluster;
+    if (cluster === null) {
+      x.ok(JSON.stringify(Array.from({ length: PARTITIONS }, (_, partition) => ({ partition, owner: config.nodeId, epoch: 0 }))));
+      return;
+    }
+    x.ok(JSON.stringify(cluster.partitionMap()));
   });
 }
 
