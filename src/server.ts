@@ -12,7 +12,8 @@ import { TcpFront } from './front/tcp.js';
 import { WorkerLink } from './front/worker-link.js';
 import { HttpFront } from './front/http/index.js';
 import { GrpcFront } from './front/grpc/index.js';
-import type { FrontParts, ServerControl } from './front/parts.js';
+import type { ClusterView, FrontParts, ServerControl } from './front/parts.js';
+import { ClusterBridge } from './cluster-bridge.js';
 import { StoreStatus } from './front/store-status.js';
 import { WorkerRegistry } from './front/workers.js';
 import { MetricsHistory, INTERVAL_MS } from './metrics/history.js';
@@ -54,6 +55,8 @@ export class Server implements ServerControl {
   /** kept across restarts (POST /server/restart stops and starts the listeners) */
   readonly workers = new WorkerRegistry();
   private webhooks: WebhookRegistry | null = null;
+  /** CLUSTER_MODE=1: leases, links to the other nodes, routing by partition owner */
+  private bridge: ClusterBridge | null = null;
 
   constructor(readonly config: Config) {
     this.auth = new Auth(config.authTokens);
@@ -61,6 +64,10 @@ export class Server implements ServerControl {
 
   get shardCount(): number {
     return Math.max(1, this.config.shards);
+  }
+
+  get cluster(): ClusterView | null {
+    return this.bridge?.node ?? null;
   }
 
   get storeConnected(): boolean | null {
@@ -81,6 +88,8 @@ export class Server implements ServerControl {
       keepCompleted: c.keepCompleted,
       maxQueues: c.maxQueues,
       maxBatch: c.maxBatch,
+      // a cluster node's shards start empty and load the partitions its leases give it
+      cluster: c.clusterMode ? { nodeId: c.nodeId, idleMs: c.leaseTtlMs } : null,
     });
     const store = c.databaseUrl ? { url: c.databaseUrl, persist: c.persist, timeoutMs: c.storeTimeoutMs, loadTimeoutMs: c.storeLoadTimeoutMs } : null;
     if (store) {
@@ -116,6 +125,10 @@ export class Server implements ServerControl {
       this.http = await HttpFront.start({ ...parts, history: this.history, workers: this.workers, webhooks: this.webhooks, server: this });
     }
     if (c.grpcPort > 0) this.grpc = await GrpcFront.start(parts);
+    if (c.clusterMode) {
+      this.bridge = new ClusterBridge(c, this.dispatcher, this.router, this.fanout, { tcp: this.tcpPort });
+      await this.bridge.start();
+    }
     this.sampler = setInterval(() => void this.sample(), INTERVAL_MS);
     this.sampler.unref();
     void this.sample();
@@ -138,6 +151,14 @@ export class Server implements ServerControl {
       case 'store':
         this.storeStatus?.set(shard, msg.available);
         break;
+      case 'gained':
+      case 'gainFailed':
+      case 'lost':
+      case 'fenced':
+        this.bridge?.onShardControl(msg);
+        break;
+      case 'gain':
+      case 'lose':
       case 'events':
       case 'drain':
       case 'stop':
@@ -176,6 +197,9 @@ export class Server implements ServerControl {
     this.tcp = null;
     this.http = null;
     this.grpc = null;
+    // hand the partitions over before the shards close: the others take them at once
+    await this.bridge?.stop();
+    this.bridge = null;
     await Promise.all(this.links.map((l) => l.close()));
     this.links = [];
   }

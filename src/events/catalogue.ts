@@ -45,6 +45,11 @@ export interface EventSink {
   batchEnd?(): void;
   /** the queues whose events it wants right now; absent = every queue */
   interest?(): 'all' | ReadonlySet<string>;
+  /**
+   * true: only events of this node's own partitions (cluster mode). Webhooks are: each event is
+   * delivered by the node that owns its partition, so it is delivered once.
+   */
+  readonly localOnly?: boolean;
 }
 
 /** Switch event production in the shards; `queues` null = every queue. */

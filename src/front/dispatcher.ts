@@ -12,7 +12,8 @@ export interface AnswerSink {
 
 /** Who reads the shards' events: one turn's events, then endBatch. */
 export interface ShardEventSink {
-  event(type: number, buf: Buffer, start: number, end: number, qs: number, qe: number): void;
+  /** `remote`: the event happened on another node (cluster mode), whose own webhooks fired it */
+  event(type: number, buf: Buffer, start: number, end: number, qs: number, qe: number, remote?: boolean): void;
   endBatch(): void;
 }
 
@@ -32,27 +33,57 @@ export class Dispatcher implements ShardOutput {
   private blocked: boolean[] = [];
   private readonly pauseListeners = new Set<(paused: boolean) => void>();
   links: ShardLink[] = [];
+  /** what a fan-out asks: every local shard, and in cluster mode each other node as a whole */
+  fanoutTargets: number[] = [];
   /** where job events go (the event bus, while the HTTP listener runs) */
   eventSink: ShardEventSink | null = null;
   private eventsInTurn = false;
+  /** other nodes reading this node's events (cluster mode): they want every queue's */
+  private readonly eventTaps = new Set<ShardEventSink>();
+  private tapsInTurn = false;
+  private busWants: { on: boolean; queues: readonly string[] | null } = { on: false, queues: null };
+  /** the event bus's wish changed (cluster mode passes it on to the other nodes) */
+  onEventsWanted: ((on: boolean, queues: readonly string[] | null) => void) | null = null;
   onControl: ((shard: number, msg: ControlMessage) => void) | null = null;
 
   constructor(readonly shardCount: number) {
     this.dirtyLinks = new Array<boolean>(Math.max(1, shardCount)).fill(false);
   }
 
+  /** The local shards' links, at indices 0 … shardCount − 1. */
   attach(links: ShardLink[]): void {
     this.links = links;
     this.blocked = links.map(() => false);
     this.blockedLinks = 0;
-    links.forEach((link, s) => {
-      link.onDrain = () => {
-        if (!this.blocked[s]) return;
-        this.blocked[s] = false;
-        this.blockedLinks--;
-        if (this.blockedLinks === 0) for (const l of this.pauseListeners) l(false);
-      };
-    });
+    this.fanoutTargets = links.map((_, s) => s);
+    links.forEach((link, s) => this.watchDrain(link, s));
+  }
+
+  /**
+   * Cluster mode: a link to another node at `index` (≥ shardCount), or none. The router sends
+   * a partition's requests to the index it was given for it; fan-outs ask `fanoutTargets`.
+   */
+  setLink(index: number, link: ShardLink | null): void {
+    if (index < this.shardCount) throw new Error(`link ${index} is a local shard's`);
+    if (this.blocked[index]) this.unblock(index);
+    if (link === null) {
+      delete this.links[index];
+      return;
+    }
+    this.links[index] = link;
+    this.blocked[index] = false;
+    this.watchDrain(link, index);
+  }
+
+  private watchDrain(link: ShardLink, s: number): void {
+    link.onDrain = () => this.unblock(s);
+  }
+
+  private unblock(s: number): void {
+    if (!this.blocked[s]) return;
+    this.blocked[s] = false;
+    this.blockedLinks--;
+    if (this.blockedLinks === 0) for (const l of this.pauseListeners) l(false);
   }
 
   get paused(): boolean {
@@ -81,7 +112,10 @@ export class Dispatcher implements ShardOutput {
   }
 
   send(shard: number, kind: number, format: Format, conn: number, seq: number, payload: Uint8Array | string): void {
-    this.links[shard]!.add(kind, format, conn, seq, payload);
+    // a link to another node that went away between routing and sending is not a crash
+    const link = this.links[shard];
+    if (link === undefined) throw new Error(`no link ${shard}`);
+    link.add(kind, format, conn, seq, payload);
     this.dirtyLinks[shard] = true;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -95,9 +129,14 @@ export class Dispatcher implements ShardOutput {
     this.sinks.delete(conn);
   }
 
+  /** One shard's CONTROL record (cluster mode's partition gains and losses). */
+  sendControl(shard: number, msg: FrontToShard): void {
+    this.send(shard, Kind.CONTROL, Format.Internal, 0, 0, encodeControl(msg));
+  }
+
   broadcastControl(msg: FrontToShard): void {
     const json = encodeControl(msg);
-    for (let s = 0; s < this.links.length; s++) this.send(s, Kind.CONTROL, Format.Internal, 0, 0, json);
+    for (let s = 0; s < this.shardCount; s++) this.send(s, Kind.CONTROL, Format.Internal, 0, 0, json);
   }
 
   private readonly flush = (): void => {
@@ -106,7 +145,8 @@ export class Dispatcher implements ShardOutput {
       if (!this.dirtyLinks[s]) continue;
       this.dirtyLinks[s] = false;
       // a link stays blocked until its one onDrain, however many flushes found it full meanwhile
-      if (!this.links[s]!.flush() && !this.blocked[s]) {
+      const link = this.links[s];
+      if (link !== undefined && !link.flush() && !this.blocked[s]) {
         this.blocked[s] = true;
         if (this.blockedLinks === 0) for (const l of this.pauseListeners) l(true);
         this.blockedLinks++;
@@ -124,13 +164,47 @@ export class Dispatcher implements ShardOutput {
   }
 
   event(type: number, buf: Buffer, start: number, end: number, qs: number, qe: number): void {
+    if (this.eventTaps.size > 0) {
+      this.tapsInTurn = true;
+      for (const t of this.eventTaps) t.event(type, buf, start, end, qs, qe);
+    }
     if (this.eventSink === null) return;
     this.eventsInTurn = true;
     this.eventSink.event(type, buf, start, end, qs, qe);
   }
 
+  /** An event of another node's partition, for this node's subscribers (not its webhooks). */
+  remoteEvent(type: number, buf: Buffer, start: number, end: number, qs: number, qe: number): void {
+    if (this.eventSink === null) return;
+    this.eventsInTurn = true;
+    this.eventSink.event(type, buf, start, end, qs, qe, true);
+  }
+
+  /** The event bus's switch: local shards produce what the bus or another node wants. */
+  eventsWanted(on: boolean, queues: readonly string[] | null): void {
+    this.busWants = { on, queues };
+    this.applyEventWish();
+    this.onEventsWanted?.(on, queues);
+  }
+
+  /** Another node reads this node's events; returns the unsubscribe. */
+  tapEvents(sink: ShardEventSink): () => void {
+    this.eventTaps.add(sink);
+    this.applyEventWish();
+    return () => {
+      if (this.eventTaps.delete(sink)) this.applyEventWish();
+    };
+  }
+
+  private applyEventWish(): void {
+    const tapped = this.eventTaps.size > 0;
+    const on = this.busWants.on || tapped;
+    const queues = tapped ? null : this.busWants.queues;
+    this.broadcastControl({ op: 'events', on, queues: on && queues ? [...queues] : null });
+  }
+
   shardMsg(target: number, json: string): void {
-    if (target >= 0 && target < this.links.length) this.send(target, Kind.SHARD_MSG, Format.Internal, 0, 0, json);
+    if (target >= 0 && target < this.shardCount) this.send(target, Kind.SHARD_MSG, Format.Internal, 0, 0, json);
   }
 
   control(shard: number, msg: ControlMessage): void {
@@ -141,6 +215,10 @@ export class Dispatcher implements ShardOutput {
     if (this.eventsInTurn) {
       this.eventsInTurn = false;
       this.eventSink?.endBatch();
+    }
+    if (this.tapsInTurn) {
+      this.tapsInTurn = false;
+      for (const t of this.eventTaps) t.endBatch();
     }
     for (const sink of this.dirtySinks) sink.flushOut();
     this.dirtySinks.clear();
@@ -161,13 +239,14 @@ export class Dispatcher implements ShardOutput {
   }
 
   /**
-   * Ask every shard the same internal question and collect the answers (index = shard).
-   * Fan-out commands are rare (STATS, METRICS, LISTQUEUES, CRONLIST, the job browser).
+   * Ask every fan-out target (or only the local shards) the same internal question and collect
+   * the answers. Fan-out commands are rare (STATS, METRICS, LISTQUEUES, CRONLIST, the job browser).
    */
-  fanout(request: string | ((shard: number) => string)): Promise<Array<{ code: number; bytes: Uint8Array }>> {
-    const n = this.links.length;
-    return Promise.all(
-      Array.from({ length: n }, (_, s) => this.ask(s, Format.Internal, typeof request === 'string' ? request : request(s))),
-    );
+  fanout(request: string, localOnly = false): Promise<Array<{ code: number; bytes: Uint8Array }>> {
+    return Promise.all(this.targets(localOnly).map((s) => this.ask(s, Format.Internal, request)));
+  }
+
+  targets(localOnly: boolean): number[] {
+    return localOnly ? this.fanoutTargets.filter((s) => s < this.shardCount) : this.fanoutTargets;
   }
 }

@@ -120,7 +120,7 @@ export class EventBus implements EventSource, ShardEventSink {
    * Dispatcher hook: one event of a shard turn, its JSON object buf[start, end) and its queue's
    * bytes buf[qs, qe), valid during the call.
    */
-  event(type: number, buf: Buffer, start: number, end: number, qs: number, qe: number): void {
+  event(type: number, buf: Buffer, start: number, end: number, qs: number, qe: number, remote = false): void {
     if (this.holders === 0 || this.sinks.size === 0) return;
     const eventType = EVENT_TYPES[type];
     if (eventType === undefined) return;
@@ -140,7 +140,7 @@ export class EventBus implements EventSource, ShardEventSink {
     const ev = this.ev;
     ev.set(buf, start, end, eventType, qs, qe, null);
     let n = 0;
-    for (const s of this.sinks) n += s.event(ev);
+    for (const s of this.sinks) if (!(remote && s.localOnly === true)) n += s.event(ev);
     this.spent += n;
     this.stats.delivered += n;
   }

@@ -1,3 +1,4 @@
+import { partitionOf } from '../engine/partition.js';
 import type { JobView, QueueInfo, CronView, Counters } from '../engine/types.js';
 import { decodeRequest } from '../protocol/decode.js';
 import { encodeAnswer, encodeError } from '../protocol/encode.js';
@@ -15,6 +16,9 @@ export interface RateSource {
 
 type Answer = { code: number; bytes: Uint8Array };
 
+/** A node-wide message (not a client command) telling another node to drop a cron name. */
+export const CRON_DROP = 'cron-drop';
+
 /**
  * Commands that every shard answers: ask all, merge on the front, render in the caller's format.
  */
@@ -26,12 +30,17 @@ export class Fanout {
   /** The shard that owns a queue (set by the server once its router exists). */
   ownerOf: ((queue: string) => number) | null = null;
 
-  /** Merged result of a fan-out request (STATS, METRICS, LISTQUEUES, CRONLIST, JOBS). */
-  async result(req: Request): Promise<Result> {
+  /**
+   * Merged result of a fan-out request (STATS, METRICS, LISTQUEUES, CRONLIST, JOBS). `localOnly`:
+   * this node's shards only (what another node asks of this one in cluster mode; the merges are
+   * associative, so the asking node merges node-wide results like shard results).
+   */
+  async result(req: Request, localOnly = false): Promise<Result> {
     if (req.cmd === 'JOBS') {
       // one shard holds every job in question (a queue's jobs live on its owner): it pages itself,
       // so a deep page costs one walk there instead of offset+limit jobs from every shard
-      const only = req.queue !== null && this.ownerOf ? this.ownerOf(req.queue) : this.dispatcher.links.length === 1 ? 0 : -1;
+      const targets = this.dispatcher.targets(localOnly);
+      const only = req.queue !== null && this.ownerOf ? this.ownerOf(req.queue) : targets.length === 1 ? targets[0]! : -1;
       if (only >= 0) {
         const a = await this.dispatcher.ask(only, Format.Internal, JSON.stringify(req));
         if (a.code !== 0) throw new FlashqError(a.code as ErrorCode, errorText(a.bytes));
@@ -39,7 +48,7 @@ export class Fanout {
       }
     }
     const wire = req.cmd === 'JOBS' ? { ...req, limit: req.offset + req.limit, offset: 0 } : req;
-    const parts = await this.dispatcher.fanout(JSON.stringify(wire));
+    const parts = await this.dispatcher.fanout(JSON.stringify(wire), localOnly);
     const results: Result[] = [];
     for (const p of parts) {
       if (p.code !== 0) throw new FlashqError(p.code as ErrorCode, errorText(p.bytes));
@@ -65,26 +74,41 @@ export class Fanout {
     }
   }
 
-  /** CRONDELETE: the name may live on any shard; delete everywhere, answer ok. */
-  async cronDelete(payload: Uint8Array, format: Format): Promise<Answer> {
+  /** CRONDELETE: the name may live on any shard of any node; delete everywhere, answer ok. */
+  async cronDelete(payload: Uint8Array, format: Format, localOnly = false): Promise<Answer> {
     const copy = Uint8Array.prototype.slice.call(payload) as Uint8Array;
-    const parts = await Promise.all(this.dispatcher.links.map((_, s) => this.dispatcher.ask(s, format, copy)));
+    const parts = await Promise.all(this.dispatcher.targets(localOnly).map((s) => this.dispatcher.ask(s, format, copy)));
     return parts.find((p) => p.code !== 0) ?? parts[0]!;
   }
 
   /**
    * CRON: created on its queue's shard (which fires it) first; once that succeeded a same-named
-   * cron another shard may hold is dropped, since a name is unique server-wide.
+   * cron another shard may hold is dropped, since a name is unique server-wide. In cluster mode
+   * other nodes drop it on all their shards but the one serving `partition` (`cronDropElsewhere`).
    */
-  async cronCreate(target: number, format: Format, payload: Uint8Array, name: string | null): Promise<Answer> {
+  async cronCreate(target: number, format: Format, payload: Uint8Array, name: string | null, queue: string | null): Promise<Answer> {
+    const partition = queue === null ? -1 : partitionOf(queue);
     const answer = await this.dispatcher.ask(target, format, payload);
     if (answer.code === 0 && name !== null) {
       const drop = JSON.stringify({ cmd: 'CRONDELETE', name });
-      for (let s = 0; s < this.dispatcher.shardCount; s++) {
-        if (s !== target) this.dispatcher.send(s, Kind.REQUEST, Format.Internal, 0, 0, drop);
+      for (const s of this.dispatcher.fanoutTargets) {
+        if (s === target) continue;
+        if (s < this.dispatcher.shardCount) this.dispatcher.send(s, Kind.REQUEST, Format.Internal, 0, 0, drop);
+        else this.dispatcher.send(s, Kind.REQUEST, Format.Internal, 0, 0, JSON.stringify({ op: CRON_DROP, name, keep: partition }));
       }
     }
     return answer;
+  }
+
+  /**
+   * Another node created cron `name` for a queue of partition `keep`: drop the same name on every
+   * local shard but the one serving `keep` (if this node serves it, the cron just created is there).
+   */
+  cronDropElsewhere(name: string, keepShard: number): void {
+    const drop = JSON.stringify({ cmd: 'CRONDELETE', name });
+    for (let s = 0; s < this.dispatcher.shardCount; s++) {
+      if (s !== keepShard) this.dispatcher.send(s, Kind.REQUEST, Format.Internal, 0, 0, drop);
+    }
   }
 
   /** ACKB split across shards (ShardRouter.ackBatchRoute): the sum of what each acked. */

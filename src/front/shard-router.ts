@@ -1,21 +1,40 @@
 import { partitionOf, partitionOfId } from '../engine/partition.js';
+import { PARTITIONS } from '../engine/types.js';
 import type { Dispatcher } from './dispatcher.js';
 
-/** Which shard owns a queue or a job id: partitions are dealt round-robin to shards. */
+/**
+ * Which link serves a queue or a job id. Partitions are dealt round-robin to the local shards;
+ * in cluster mode a partition served by another node routes to that node's link instead
+ * (`setRoute`), and one that is moving routes to its local shard, which answers "not served".
+ */
 export class ShardRouter {
   readonly shards: number;
+  /** link index per partition (the dispatcher's `links`) */
+  private readonly route = new Uint16Array(PARTITIONS);
+
   constructor(readonly dispatcher: Dispatcher) {
     this.shards = dispatcher.shardCount;
+    for (let p = 0; p < PARTITIONS; p++) this.route[p] = this.localShardOf(p);
+  }
+
+  /** The local shard that serves partition p when this node holds it. */
+  localShardOf(partition: number): number {
+    return partition % this.shards;
+  }
+
+  /** Cluster mode: send partition p's requests to link `link` (a local shard, or another node's link). */
+  setRoute(partition: number, link: number): void {
+    this.route[partition] = link;
   }
 
   shardOfQueue(queue: string): number {
-    return partitionOf(queue) % this.shards;
+    return this.route[partitionOf(queue)]!;
   }
 
   /** Ids that are not positive safe integers go to shard 0, which answers `Job N not found`. */
   shardOfId(id: number): number {
     if (!Number.isSafeInteger(id) || id <= 0) return 0;
-    return partitionOfId(id) % this.shards;
+    return this.route[partitionOfId(id)]!;
   }
 
   /**

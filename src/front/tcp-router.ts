@@ -149,7 +149,7 @@ export class TcpRouter {
 
   private cron(conn: TcpConnection, seq: number, scan: RouteScan, payload: Buffer): void {
     const target = scan.queue !== null ? this.shardRouter.shardOfQueue(scan.queue) : 0;
-    this.answerLater(conn, seq, null, this.fanout.cronCreate(target, conn.format, Uint8Array.prototype.slice.call(payload) as Uint8Array, scan.name));
+    this.answerLater(conn, seq, null, this.fanout.cronCreate(target, conn.format, Uint8Array.prototype.slice.call(payload) as Uint8Array, scan.name, scan.queue));
   }
 }
 

@@ -23,6 +23,8 @@ export class WebhookRegistry implements EventSink {
   private byType = new Map<EventType, Webhook[]>();
   private bus: EventSource | null = null;
   private holding = false;
+  /** in cluster mode the node owning an event's partition delivers it: once */
+  readonly localOnly = true;
   private loaded: Promise<void> | null = null;
   readonly delivery: WebhookDelivery;
 

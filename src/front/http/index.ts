@@ -45,7 +45,7 @@ export class HttpFront {
     // with client certificates the ClientCertGate terminates TLS in front of a plaintext app
     const app: ClosableApp = tls && tls.ca === null ? uWS.SSLApp({ cert_file_name: tls.certFile, key_file_name: tls.keyFile }) : uWS.App();
     const { dispatcher, auth, webhooks } = deps;
-    const bus = new EventBus((on, queues) => dispatcher.broadcastControl({ op: 'events', on, queues: on && queues ? [...queues] : null }));
+    const bus = new EventBus((on, queues) => dispatcher.eventsWanted(on, queues));
     dispatcher.eventSink = bus;
     await webhooks.load();
     const ctx: HttpContext = {

@@ -17,7 +17,7 @@ export function cronRoutes(ctx: HttpContext): void {
       const { fanout, router } = ctx.front;
       const queue = queueOf(body);
       const target = queue === null ? 0 : router.shardOfQueue(queue);
-      fanout.cronCreate(target, Format.Http, wrap(head, body), name).then(
+      fanout.cronCreate(target, Format.Http, wrap(head, body), name, queue).then(
         ({ code, bytes }) => x.answer(code, bytes),
         (e: unknown) => x.error(e),
       );

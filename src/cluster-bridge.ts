@@ -1,0 +1,235 @@
+import type { Config } from './config.js';
+import { log } from './log.js';
+import { errors, FlashqError } from './base/errors.js';
+import { PARTITIONS } from './engine/types.js';
+import { ClusterNode } from './cluster/node.js';
+import type { NodeRow } from './cluster/membership.js';
+import { NODE_WIDE } from './cluster/link/codec.js';
+import { LinkServer } from './cluster/link/link-server.js';
+import { PeerClient } from './cluster/link/peer-client.js';
+import type { LinkTls, LocalNode } from './cluster/link/types.js';
+import type { Dispatcher } from './front/dispatcher.js';
+import { CRON_DROP, type Fanout } from './front/fanout.js';
+import type { ShardRouter } from './front/shard-router.js';
+import { decodeRequest } from './protocol/decode.js';
+import { encodeAnswer, encodeError } from './protocol/encode.js';
+import { Format } from './protocol/result.js';
+import type { PartitionReport } from './shard/messages.js';
+
+/** A peer node's link and the dispatcher index of its node-wide target. */
+interface Peer {
+  client: PeerClient;
+  row: NodeRow;
+  /** dispatcher index of the node as a whole (fan-outs) */
+  wide: number;
+}
+
+/**
+ * Cluster mode's glue between the node's leases (ClusterNode), its links to the other nodes
+ * (PeerClient / LinkServer) and the front (router, dispatcher, fan-out):
+ * - a partition gained is loaded into its local shard, then routed there; a partition lost is
+ *   routed away first, then dropped by its shard;
+ * - a partition served by another node routes to that node's link (dispatcher index
+ *   shards + p), and fan-outs also ask each other node as a whole (shards + PARTITIONS + k);
+ * - requests arriving over the link from other nodes run here as if from a client connection.
+ */
+export class ClusterBridge {
+  readonly node: ClusterNode;
+  private readonly links: LinkServer;
+  private readonly peers = new Map<string, Peer>();
+  private readonly freeWide: number[] = [];
+  private nextWide: number;
+  private readonly tls: LinkTls | null;
+  /** resolvers of gain/lose requests by partition, until the shard reports */
+  private readonly pendingGain = new Map<number, (error?: string) => void>();
+  private readonly pendingLose = new Map<number, (error?: string) => void>();
+  private eventsOn = false;
+
+  constructor(
+    private readonly config: Config,
+    private readonly dispatcher: Dispatcher,
+    private readonly router: ShardRouter,
+    private readonly fanout: Fanout,
+    ports: { tcp: number },
+  ) {
+    const n = dispatcher.shardCount;
+    this.nextWide = n + PARTITIONS;
+    const t = config.tls;
+    this.tls = t === null ? null : { cert: t.cert, key: t.key, ca: t.ca };
+    this.node = new ClusterNode(
+      {
+        url: config.databaseUrl!,
+        nodeId: config.nodeId,
+        host: config.nodeHost,
+        port: ports.tcp,
+        httpPort: config.httpPort,
+        grpcPort: config.grpcPort,
+        clusterPort: config.clusterPort,
+        leaseTtlMs: config.leaseTtlMs,
+      },
+      {
+        gain: (p, e) => this.gain(p, e),
+        lose: (p) => this.lose(p),
+        routeChanged: (p, owner) => this.reroute(p, owner),
+        peersChanged: (rows) => this.syncPeers(rows),
+      },
+    );
+    this.links = new LinkServer({ nodeId: config.nodeId, secret: config.clusterSecret, tls: this.tls, local: this.localNode() });
+    dispatcher.onEventsWanted = (on) => {
+      this.eventsOn = on;
+      for (const p of this.peers.values()) p.client.subscribe(on);
+    };
+  }
+
+  /** Listen for other nodes, then join: partitions arrive through the agent's passes. */
+  async start(): Promise<void> {
+    await this.links.listen(this.config.clusterPort, this.config.host);
+    await this.node.start();
+  }
+
+  /** Leave: every partition is dropped here and released for the others, then the links close. */
+  async stop(): Promise<void> {
+    await this.node.stop();
+    await this.links.close();
+    await Promise.all([...this.peers.values()].map((p) => p.client.close()));
+    this.peers.clear();
+  }
+
+  /** What the local shards report about partitions (Server.onControl passes these on). */
+  onShardControl(msg: PartitionReport): void {
+    switch (msg.op) {
+      case 'gained':
+        for (const p of msg.partitions) this.settle(this.pendingGain, p);
+        break;
+      case 'gainFailed':
+        for (const p of msg.partitions) this.settle(this.pendingGain, p, msg.error);
+        break;
+      case 'lost':
+        for (const p of msg.partitions) this.settle(this.pendingLose, p);
+        break;
+      case 'fenced':
+        for (const p of msg.partitions) this.node.fenced(p);
+        break;
+      default:
+        msg satisfies never;
+    }
+  }
+
+  private settle(pending: Map<number, (error?: string) => void>, p: number, error?: string): void {
+    const done = pending.get(p);
+    pending.delete(p);
+    done?.(error);
+  }
+
+  private gain(p: number, epoch: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pendingGain.set(p, (error) => (error === undefined ? resolve() : reject(new Error(error))));
+      this.dispatcher.sendControl(this.router.localShardOf(p), { op: 'gain', partitions: [p], epochs: [epoch] });
+    });
+  }
+
+  private lose(p: number): Promise<void> {
+    return new Promise((resolve) => {
+      // a load still running for p is cancelled by the drop
+      this.settle(this.pendingGain, p, 'lost while loading');
+      this.pendingLose.set(p, resolve);
+      this.dispatcher.sendControl(this.router.localShardOf(p), { op: 'lose', partitions: [p] });
+    });
+  }
+
+  /** Route partition p to its owner: a local shard, another node's link, or (moving) the local shard. */
+  private reroute(p: number, owner: string | null): void {
+    const index = this.dispatcher.shardCount + p;
+    const peer = owner === null || owner === this.config.nodeId ? undefined : this.peers.get(owner);
+    if (peer === undefined) {
+      this.router.setRoute(p, this.router.localShardOf(p));
+      this.dispatcher.setLink(index, null);
+      return;
+    }
+    this.dispatcher.setLink(index, peer.client.target(p, index));
+    this.router.setRoute(p, index);
+  }
+
+  private syncPeers(rows: ReadonlyArray<NodeRow>): void {
+    const seen = new Set<string>();
+    for (const row of rows) {
+      seen.add(row.nodeId);
+      const known = this.peers.get(row.nodeId);
+      if (known && known.row.host === row.host && known.row.clusterPort === row.clusterPort) continue;
+      if (known) this.dropPeer(row.nodeId, known);
+      this.addPeer(row);
+    }
+    for (const [id, peer] of this.peers) if (!seen.has(id)) this.dropPeer(id, peer);
+    this.dispatcher.fanoutTargets = [
+      ...Array.from({ length: this.dispatcher.shardCount }, (_, s) => s),
+      ...[...this.peers.values()].map((p) => p.wide),
+    ];
+  }
+
+  private addPeer(row: NodeRow): void {
+    const client = new PeerClient({
+      nodeId: this.config.nodeId,
+      peerId: row.nodeId,
+      host: row.host,
+      port: row.clusterPort,
+      secret: this.config.clusterSecret,
+      tls: this.tls,
+      output: {
+        answer: (conn, seq, code, bytes) => this.dispatcher.answer(conn, seq, code, bytes),
+        remoteEvent: (type, buf, start, end, qs, qe) => this.dispatcher.remoteEvent(type, buf, start, end, qs, qe),
+        turnDone: () => this.dispatcher.turnDone(),
+      },
+    });
+    const wide = this.freeWide.pop() ?? this.nextWide++;
+    const peer: Peer = { client, row, wide };
+    this.peers.set(row.nodeId, peer);
+    this.dispatcher.setLink(wide, client.target(NODE_WIDE, wide));
+    client.start();
+    if (this.eventsOn) client.subscribe(true);
+    // partitions the map already gives this node can be routed now
+    for (let p = 0; p < PARTITIONS; p++) if (this.node.ownerOf(p) === row.nodeId) this.reroute(p, row.nodeId);
+    log.info('cluster peer', { node: this.config.nodeId, peer: row.nodeId, host: row.host, port: row.clusterPort });
+  }
+
+  private dropPeer(id: string, peer: Peer): void {
+    this.peers.delete(id);
+    for (let p = 0; p < PARTITIONS; p++) if (this.node.ownerOf(p) === id) this.reroute(p, null);
+    this.dispatcher.setLink(peer.wide, null);
+    this.freeWide.push(peer.wide);
+    void peer.client.close();
+  }
+
+  /** This node as the other nodes' links drive it. */
+  private localNode(): LocalNode {
+    const d = this.dispatcher;
+    return {
+      allocConn: (sink) => d.allocConn(sink),
+      releaseConn: (id) => d.releaseConn(id),
+      send: (shard, kind, format, conn, seq, payload) => d.send(shard, kind, format, conn, seq, payload),
+      connClosed: (conn, shards) => d.connClosed(conn, shards),
+      shardOfPartition: (p) => (this.node.ownerOf(p) === this.config.nodeId ? this.router.localShardOf(p) : -1),
+      nodeWide: (format, payload) => this.nodeWide(format, payload),
+      subscribeEvents: (sink) => d.tapEvents(sink),
+      onPause: (listener) => d.onPause(listener),
+    };
+  }
+
+  /** A request another node asks of this node as a whole: its shards only, merged here. */
+  private async nodeWide(format: Format, payload: Uint8Array): Promise<{ code: number; bytes: Uint8Array }> {
+    try {
+      if (format !== Format.Internal) throw errors.internal(`a node-wide request must be internal, got format ${format}`);
+      const msg = JSON.parse(Buffer.from(payload).toString('utf8')) as { op?: unknown; name?: unknown; keep?: unknown; cmd?: unknown };
+      if (msg.op === CRON_DROP && typeof msg.name === 'string' && typeof msg.keep === 'number') {
+        const keep = msg.keep >= 0 && this.node.ownerOf(msg.keep) === this.config.nodeId ? this.router.localShardOf(msg.keep) : -1;
+        this.fanout.cronDropElsewhere(msg.name, keep);
+        return { code: 0, bytes: encodeAnswer(Format.Internal, { cmd: 'CRONDELETE', name: msg.name }, { kind: 'ok' }, null) };
+      }
+      if (msg.cmd === 'CRONDELETE') return await this.fanout.cronDelete(payload, format, true);
+      const { request } = decodeRequest(Format.Internal, payload);
+      return { code: 0, bytes: encodeAnswer(Format.Internal, request, await this.fanout.result(request, true), null) };
+    } catch (e) {
+      const err = e instanceof FlashqError ? e : errors.internal(String(e));
+      return { code: err.code, bytes: encodeError(Format.Internal, err, null) };
+    }
+  }
+}
