@@ -9,6 +9,7 @@ import { LinkServer } from './cluster/link/link-server.js';
 import { PeerClient } from './cluster/link/peer-client.js';
 import type { LinkTls, LocalNode } from './cluster/link/types.js';
 import type { Dispatcher } from './front/dispatcher.js';
+import type { ClusterMetrics, ClusterView } from './front/parts.js';
 import { CRON_DROP, type Fanout } from './front/fanout.js';
 import type { ShardRouter } from './front/shard-router.js';
 import { decodeRequest } from './protocol/decode.js';
@@ -33,7 +34,7 @@ interface Peer {
  *   shards + p), and fan-outs also ask each other node as a whole (shards + PARTITIONS + k);
  * - requests arriving over the link from other nodes run here as if from a client connection.
  */
-export class ClusterBridge {
+export class ClusterBridge implements ClusterView {
   readonly node: ClusterNode;
   private readonly links: LinkServer;
   private readonly peers = new Map<string, Peer>();
@@ -44,6 +45,9 @@ export class ClusterBridge {
   private readonly pendingGain = new Map<number, (error?: string) => void>();
   private readonly pendingLose = new Map<number, (error?: string) => void>();
   private eventsOn = false;
+  /** counts of links closed since (metrics stay cumulative) */
+  private forwardedBefore = 0;
+  private failedBefore = 0;
 
   constructor(
     private readonly config: Config,
@@ -78,6 +82,48 @@ export class ClusterBridge {
     dispatcher.onEventsWanted = (on) => {
       this.eventsOn = on;
       for (const p of this.peers.values()) p.client.subscribe(on);
+    };
+  }
+
+  get nodeId(): string {
+    return this.node.nodeId;
+  }
+
+  get isLeader(): boolean {
+    return this.node.isLeader;
+  }
+
+  served(): number[] {
+    return this.node.served();
+  }
+
+  partitionMap(): ReturnType<ClusterNode['partitionMap']> {
+    return this.node.partitionMap();
+  }
+
+  describe(): ReturnType<ClusterNode['describe']> {
+    return this.node.describe();
+  }
+
+  metrics(): ClusterMetrics {
+    let forwarded = 0;
+    let forwardFailed = 0;
+    let connected = 0;
+    for (const p of this.peers.values()) {
+      forwarded += p.client.stats.forwarded;
+      forwardFailed += p.client.stats.failed;
+      if (p.client.connected) connected++;
+    }
+    const s = this.node.stats;
+    return {
+      isLeader: this.node.isLeader,
+      served: this.node.served().length,
+      gained: s.gained,
+      lost: { ...s.lost },
+      forwarded: forwarded + this.forwardedBefore,
+      forwardFailed: forwardFailed + this.failedBefore,
+      peers: this.peers.size,
+      peersConnected: connected,
     };
   }
 
@@ -193,6 +239,8 @@ export class ClusterBridge {
 
   private dropPeer(id: string, peer: Peer): void {
     this.peers.delete(id);
+    this.forwardedBefore += peer.client.stats.forwarded;
+    this.failedBefore += peer.client.stats.failed;
     for (let p = 0; p < PARTITIONS; p++) if (this.node.ownerOf(p) === id) this.reroute(p, null);
     this.dispatcher.setLink(peer.wide, null);
     this.freeWide.push(peer.wide);

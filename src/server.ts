@@ -67,7 +67,7 @@ export class Server implements ServerControl {
   }
 
   get cluster(): ClusterView | null {
-    return this.bridge?.node ?? null;
+    return this.bridge;
   }
 
   get storeConnected(): boolean | null {

@@ -33,6 +33,23 @@ export interface ClusterView {
     leader: string | null;
     nodes: Array<{ nodeId: string; host: string; port: number; httpPort?: number; grpcPort?: number; startedAt: Date; heartbeatAt: Date; live: boolean }>;
   }>;
+  /** counters for /metrics/prometheus */
+  metrics(): ClusterMetrics;
+}
+
+export interface ClusterMetrics {
+  isLeader: boolean;
+  served: number;
+  /** partitions this node started serving since it started */
+  gained: number;
+  /** partitions it stopped serving, by reason (expired, taken, reassigned, stopped, fenced) */
+  lost: Record<string, number>;
+  /** requests sent to other nodes, and those answered with an error because a link was down */
+  forwarded: number;
+  forwardFailed: number;
+  /** other nodes known live, and those whose link is up */
+  peers: number;
+  peersConnected: number;
 }
 
 /** The server as /settings, /health and the shutdown and restart routes see it. */

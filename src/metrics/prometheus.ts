@@ -13,6 +13,17 @@ export interface ScrapeInput {
   events: { delivered: number; dropped: number };
   /** TCP and WebSocket connections plus HTTP requests in flight: what MAX_CONNECTIONS counts */
   connections: number;
+  /** cluster mode only */
+  cluster: {
+    isLeader: boolean;
+    served: number;
+    gained: number;
+    lost: Record<string, number>;
+    forwarded: number;
+    forwardFailed: number;
+    peers: number;
+    peersConnected: number;
+  } | null;
 }
 
 /**
@@ -31,6 +42,13 @@ export class PromMetrics {
   private readonly eventsDelivered: Counter;
   private readonly eventsDropped: Counter;
   private readonly connections: Gauge;
+  private readonly leader: Gauge;
+  private readonly served: Gauge;
+  private readonly gained: Counter;
+  private readonly lost: Counter<'reason'>;
+  private readonly forwarded: Counter;
+  private readonly forwardFailed: Counter;
+  private readonly peers: Gauge<'state'>;
   private latency: LatencyHistogram = { buckets: LATENCY_BUCKETS_S.map(() => 0), count: 0, sum: 0 };
 
   constructor() {
@@ -44,6 +62,13 @@ export class PromMetrics {
     this.eventsDelivered = new Counter({ name: 'flashq_events_delivered_total', help: 'Event deliveries to WebSocket/SSE subscribers and webhooks', registers });
     this.eventsDropped = new Counter({ name: 'flashq_events_dropped_total', help: 'Events dropped because fan-out was over its budget', registers });
     this.connections = new Gauge({ name: 'flashq_connections_open', help: 'Open TCP/WebSocket connections and HTTP requests in flight (what MAX_CONNECTIONS counts)', registers });
+    this.leader = new Gauge({ name: 'flashq_cluster_is_leader', help: 'Whether this node holds the leader lease (cluster mode)', registers });
+    this.served = new Gauge({ name: 'flashq_cluster_partitions_served', help: 'Partitions this node serves now (cluster mode)', registers });
+    this.gained = new Counter({ name: 'flashq_cluster_partitions_gained_total', help: 'Partitions this node took over and loaded (failovers and rebalancing)', registers });
+    this.lost = new Counter({ name: 'flashq_cluster_partitions_lost_total', help: 'Partitions this node stopped serving, by reason', labelNames: ['reason'], registers });
+    this.forwarded = new Counter({ name: 'flashq_cluster_forwarded_total', help: 'Requests forwarded to the node owning their partition', registers });
+    this.forwardFailed = new Counter({ name: 'flashq_cluster_forward_failures_total', help: 'Forwarded requests answered with an error because the link to their owner was down', registers });
+    this.peers = new Gauge({ name: 'flashq_cluster_peers', help: 'Other live nodes, and those whose link is up', labelNames: ['state'], registers });
     this.registry.registerMetric(this.latencyMetric() as unknown as Metric);
     collectDefaultMetrics({ register: this.registry });
   }
@@ -68,6 +93,18 @@ export class PromMetrics {
     setCounter(this.eventsDelivered, input.events.delivered);
     setCounter(this.eventsDropped, input.events.dropped);
     this.connections.set(input.connections);
+    const k = input.cluster;
+    if (k !== null) {
+      this.leader.set(k.isLeader ? 1 : 0);
+      this.served.set(k.served);
+      setCounter(this.gained, k.gained);
+      this.lost.reset();
+      for (const [reason, n] of Object.entries(k.lost)) if (n > 0) this.lost.inc({ reason }, n);
+      setCounter(this.forwarded, k.forwarded);
+      setCounter(this.forwardFailed, k.forwardFailed);
+      this.peers.set({ state: 'live' }, k.peers);
+      this.peers.set({ state: 'connected' }, k.peersConnected);
+    }
     this.latency = input.latency;
     return this.registry.metrics();
   }

@@ -26,6 +26,7 @@ export function statsRoutes(ctx: HttpContext): void {
           latency: history.latency,
           events: ctx.bus.stats,
           connections: ctx.inflight.limit?.count ?? 0,
+          cluster: ctx.front.server.cluster?.metrics() ?? null,
         });
       })
       .then(
