@@ -1,12 +1,12 @@
 import type { Config } from './config.js';
 import { log } from './log.js';
 import { Auth } from './front/auth.js';
-import { Dispatcher } from './front/dispatch.js';
+import { Dispatcher } from './front/dispatcher.js';
 import { Fanout } from './front/fanout.js';
 import { InlineLink } from './front/inline-link.js';
 import { ConnectionLimit } from './front/limits.js';
-import { RequestRouter } from './front/request-router.js';
-import { Router } from './front/router.js';
+import { TcpRouter } from './front/tcp-router.js';
+import { ShardRouter } from './front/shard-router.js';
 import type { ShardLink } from './front/shard-link.js';
 import { TcpFront } from './front/tcp.js';
 import { WorkerLink } from './front/worker-link.js';
@@ -19,9 +19,9 @@ import { MetricsHistory, INTERVAL_MS } from './metrics/history.js';
 import type { ControlMessage } from './shard/messages.js';
 import type { ShardOptions } from './shard/start.js';
 import { migrateDatabase } from './store/schema.js';
-import { PgWebhookStore } from './store/webhook-store.js';
+import { PgWebhookStore } from './store/pg-webhook-store.js';
 import { WebhookRegistry } from './webhooks/registry.js';
-import { MemoryWebhookStore } from './webhooks/store.js';
+import { MemoryWebhookStore } from './webhooks/webhook-persistence.js';
 import type { Webhook } from './webhooks/types.js';
 import { VERSION } from './version.js';
 
@@ -35,7 +35,7 @@ export class Server implements ServerControl {
   readonly startedAt = Date.now();
   auth: Auth;
   dispatcher!: Dispatcher;
-  router!: Router;
+  router!: ShardRouter;
   fanout!: Fanout;
   /** MAX_CONNECTIONS, counted over every listener */
   limit!: ConnectionLimit;
@@ -101,13 +101,13 @@ export class Server implements ServerControl {
     this.dispatcher.attach(this.links);
     // recovered shards may now reach each other: re-watch parents that live on other shards
     if (store) this.dispatcher.broadcastControl({ op: 'rewatch' });
-    this.router = new Router(this.dispatcher);
+    this.router = new ShardRouter(this.dispatcher);
     this.fanout = new Fanout(this.dispatcher);
     this.fanout.rates = this.history;
     this.fanout.ownerOf = (queue) => this.router.shardOfQueue(queue);
     this.limit = new ConnectionLimit(c.maxConnections);
     const parts: FrontParts = { config: c, dispatcher: this.dispatcher, router: this.router, fanout: this.fanout, auth: this.auth, limit: this.limit };
-    const requests = new RequestRouter(this.dispatcher, this.router, this.fanout, this.auth, c.maxBatch);
+    const requests = new TcpRouter(this.dispatcher, this.router, this.fanout, this.auth, c.maxBatch);
     const limits = { limit: this.limit, idleTimeoutMs: c.idleTimeoutMs, maxAuthFailures: c.maxAuthFailures };
     this.tcp = new TcpFront(requests, this.dispatcher, this.auth, limits, c.tls);
     if (c.port > 0) this.tcpPort = await this.tcp.listen(c.port, c.host);

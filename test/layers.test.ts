@@ -107,9 +107,9 @@ test('the checker sees a wrong import: the rule can fail', () => {
   assert.equal(table.get('front')?.has('server'), false);
   assert.equal(partOf('front/http/index.ts'), 'front');
   assert.equal(partOf('server.ts'), 'server');
-  const m = [..."import type { X } from '../shard/core.js';\nexport { y } from './y.js';\nconst t: import('./z.js').Z;".matchAll(IMPORT)];
+  const m = [..."import type { X } from '../shard/shard.js';\nexport { y } from './y.js';\nconst t: import('./z.js').Z;".matchAll(IMPORT)];
   assert.deepEqual(
     m.map((x) => x[1] ?? x[2]),
-    ['../shard/core.js', './y.js', './z.js'],
+    ['../shard/shard.js', './y.js', './z.js'],
   );
 });

@@ -1,4 +1,4 @@
-import type { Core } from './core.js';
+import type { EngineState } from './state.js';
 import type { Queue } from './queue.js';
 import { GONE, type Job, idOf, stateCode, viewOf } from './job.js';
 import type { JobFilterState, JobView } from './types.js';
@@ -7,7 +7,7 @@ import type { JobFilterState, JobView } from './types.js';
  * The job browser: newest first (created_at desc, then id desc). Not a hot path: it walks the
  * jobs of the partition in question (or all) and keeps only the best offset+limit candidates.
  */
-export function listJobs(c: Core, filter: { queue?: string; state?: JobFilterState }, limit: number, offset: number): JobView[] {
+export function listJobs(c: EngineState, filter: { queue?: string; state?: JobFilterState }, limit: number, offset: number): JobView[] {
   const lim = Math.max(0, Math.floor(limit));
   const off = Math.max(0, Math.floor(offset));
   if (lim === 0) return [];

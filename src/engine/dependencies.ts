@@ -1,4 +1,4 @@
-import type { Core } from './core.js';
+import type { EngineState } from './state.js';
 import { CHILDREN, COMPLETED, FAILED, GONE, type Job, extraOf, idOf } from './job.js';
 import { partitionOfId } from './partition.js';
 import type { ParentStatus } from './types.js';
@@ -27,7 +27,7 @@ export class Dependencies {
   private readonly settling: Array<Job | Outcome> = [];
   private settlingNow = false;
 
-  constructor(private readonly c: Core) {}
+  constructor(private readonly c: EngineState) {}
 
   /**
    * A parent reached an outcome: tell local children (which may fail in turn, cascading) and the

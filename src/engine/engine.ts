@@ -1,8 +1,8 @@
 import { errors } from '../base/errors.js';
 import type { EngineApi, EngineOptions, RestoreInput } from './api.js';
 import { listJobs } from './browse.js';
-import { CONNECTION_LOST, Core } from './core.js';
-import { nextRunAfter } from './cron.js';
+import { CONNECTION_LOST, EngineState } from './state.js';
+import { nextRunAfter } from './cron-schedule.js';
 import { ACTIVE, COMPLETED, FAILED, JobRef, STATE_NAMES, extraOf, idOf, keyOf } from './job.js';
 import { isValidName, validateQueueName } from './names.js';
 import { pushJobs } from './push.js';
@@ -26,14 +26,14 @@ import type {
 
 /**
  * The queue engine (see api.ts for the contract). Commands validate everything first and then
- * apply through the transitions of `Core`, so a command that throws has changed nothing.
+ * apply through the transitions of `EngineState`, so a command that throws has changed nothing.
  * Views returned are live (they read the job's current state); `snapshotJob` copies one.
  */
 export class Engine implements EngineApi {
-  private readonly c: Core;
+  private readonly c: EngineState;
 
   constructor(opts: EngineOptions) {
-    this.c = new Core(opts);
+    this.c = new EngineState(opts);
   }
 
   // ---- producers ----

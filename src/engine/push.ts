@@ -1,5 +1,5 @@
 import { errors } from '../base/errors.js';
-import type { Core } from './core.js';
+import type { EngineState } from './state.js';
 import { statusOf } from './dependencies.js';
 import { type Job, JobRef, extraOf, idOf, jobText, newJob } from './job.js';
 import { latin1Text } from '../base/bytes.js';
@@ -13,7 +13,7 @@ type Remote = ReadonlyMap<number, ParentStatus> | undefined;
 type Parents = ReadonlyMap<number, ParentStatus> | undefined;
 
 /** PUSH / PUSHB: the batch is validated whole, then every job is inserted. */
-export function pushJobs(c: Core, queue: string, jobs: JobInput[], now: number, remote: Remote): JobView[] {
+export function pushJobs(c: EngineState, queue: string, jobs: JobInput[], now: number, remote: Remote): JobView[] {
   let q = c.queues.get(queue);
   if (q === undefined) {
     validateQueueName(queue);
@@ -45,7 +45,7 @@ export function pushJobs(c: Core, queue: string, jobs: JobInput[], now: number, 
  * Returns the parents' statuses, taken now: applying the batch may evict a failed parent from
  * retention halfway, and the jobs after that must still see it failed.
  */
-function validateBatch(c: Core, q: Queue | undefined, jobs: JobInput[], remote: Remote): Parents {
+function validateBatch(c: EngineState, q: Queue | undefined, jobs: JobInput[], remote: Remote): Parents {
   let seen: Set<string> | null = null;
   let parents: Map<number, ParentStatus> | undefined;
   for (const j of jobs) {
@@ -77,7 +77,7 @@ function inputText(j: JobInput): string {
 }
 
 /** Create one (validated) job in queue `q` and put it where it belongs. */
-export function insertJob(c: Core, q: Queue, j: JobInput, now: number, parents: Parents): Job {
+export function insertJob(c: EngineState, q: Queue, j: JobInput, now: number, parents: Parents): Job {
   const p = q.partition;
   const seq = ++c.seqs[p]!;
   const o = c.opts.get(
@@ -126,7 +126,7 @@ export function insertJob(c: Core, q: Queue, j: JobInput, now: number, parents: 
 }
 
 /** Link a new job to its pending parents; returns the id of a failed parent, or 0. */
-function linkParents(c: Core, job: Job, ids: readonly number[], parents: ReadonlyMap<number, ParentStatus>): number {
+function linkParents(c: EngineState, job: Job, ids: readonly number[], parents: ReadonlyMap<number, ParentStatus>): number {
   for (const id of ids) if (parents.get(id) === 'failed') return id;
   for (const id of ids) if (parents.get(id) === 'pending') c.deps.waitOn(job, id, c.find(id));
   return 0;

@@ -1,5 +1,5 @@
 import type { RestoreInput, RestoredJob } from './api.js';
-import { CONNECTION_LOST, type Core, TTL_EXPIRED } from './core.js';
+import { CONNECTION_LOST, type EngineState, TTL_EXPIRED } from './state.js';
 import { attemptsOf, backoffOf } from './job-defaults.js';
 import { ACTIVE, CHILDREN, COMPLETED, FAILED, type Job, extraOf, keyOf, newJob, setStamp } from './job.js';
 import { isValidName } from './names.js';
@@ -11,7 +11,7 @@ import { TokenBucket } from './rate-limit.js';
  * Load stored state into an empty engine. Loading itself records no changes; what recovery then
  * decides (leases lost while down, children released or failed, retention trimmed) does.
  */
-export function restore(c: Core, input: RestoreInput, now: number): void {
+export function restore(c: EngineState, input: RestoreInput, now: number): void {
   for (const { partition, seq } of input.seqs) {
     if (c.tables[partition] !== undefined && seq > c.seqs[partition]!) c.seqs[partition] = seq;
   }
@@ -149,7 +149,7 @@ export function restore(c: Core, input: RestoreInput, now: number): void {
   for (const q of [...c.queues.values()]) c.maybeForget(q);
 }
 
-function claimIfFree(c: Core, job: Job): void {
+function claimIfFree(c: EngineState, job: Job): void {
   const key = keyOf(job);
   if (key !== null && c.keyHolder(job.q, key) === undefined) c.claimKey(job);
 }

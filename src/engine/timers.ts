@@ -1,12 +1,12 @@
-import { TIMED_OUT, type Core } from './core.js';
-import { nextRunAfter } from './cron.js';
-import { type Cron, view as cronView } from './crons.js';
+import { TIMED_OUT, type EngineState } from './state.js';
+import { nextRunAfter } from './cron-schedule.js';
+import { type Cron, view as cronView } from './cron-table.js';
 import { ACTIVE } from './job.js';
 import { insertJob } from './push.js';
 import { defaultJobInput } from './job-defaults.js';
 
 /** Apply everything due at `now`, in an order where earlier causes come first. */
-export function tick(c: Core, now: number): void {
+export function tick(c: EngineState, now: number): void {
   for (let job = c.expiries.popDue(now); job !== undefined; job = c.expiries.popDue(now)) {
     // a running job is judged by its timeout; its ttl is checked again if it comes back
     if (job.st !== ACTIVE) c.expire(job, now);
@@ -28,7 +28,7 @@ export function tick(c: Core, now: number): void {
 }
 
 /** Delayed jobs whose time has come join their ready queues, in time order. */
-export function promoteDue(c: Core, now: number): void {
+export function promoteDue(c: EngineState, now: number): void {
   if (c.delays.peekTime() > now) return;
   for (let job = c.delays.popDue(now); job !== undefined; job = c.delays.popDue(now)) {
     c.leave(job, true);
@@ -38,14 +38,14 @@ export function promoteDue(c: Core, now: number): void {
 }
 
 /** Earliest time at which `tick` has something to do (Infinity when nothing is scheduled). */
-export function nextDue(c: Core): number {
+export function nextDue(c: EngineState): number {
   let t = Math.min(c.expiries.nextTime(), c.delays.nextTime(), c.timeouts.nextTime(), c.crons.nextTime());
   for (const q of c.rateWaiters) if (q.rate !== null) t = Math.min(t, q.rate.nextTokenTime());
   return t;
 }
 
 /** A due cron pushes one job; runs missed meanwhile collapse into this one. */
-function fire(c: Core, cron: Cron, now: number): void {
+function fire(c: EngineState, cron: Cron, now: number): void {
   const q = c.queue(cron.queue); // exists: its crons keep it
   insertJob(c, q, defaultJobInput(cron.data, cron.priority), now, undefined);
   if (c.persist) c.changes.seq(q.partition, c.seqs[q.partition]!);

@@ -1,5 +1,5 @@
 import { BusEvent, EVENT_TYPES, type EventControl, type EventSink, type EventSource } from '../events/catalogue.js';
-import type { ShardEventSink } from './dispatch.js';
+import type { ShardEventSink } from './dispatcher.js';
 
 /**
  * What event fan-out may spend per second, in deliveries (one event to one subscriber or webhook);

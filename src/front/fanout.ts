@@ -6,7 +6,7 @@ import { ErrorCode, FlashqError, errors } from '../base/errors.js';
 import type { Request } from '../protocol/request.js';
 import { Format, type Result } from '../protocol/result.js';
 import { Kind } from '../ring/kinds.js';
-import type { Dispatcher } from './dispatch.js';
+import type { Dispatcher } from './dispatcher.js';
 
 export interface RateSource {
   /** completions per second and mean latency over the last metrics interval */
@@ -87,7 +87,7 @@ export class Fanout {
     return answer;
   }
 
-  /** ACKB split across shards (Router.ackBatchRoute): the sum of what each acked. */
+  /** ACKB split across shards (ShardRouter.ackBatchRoute): the sum of what each acked. */
   async ackSplit(groups: Map<number, number[]>, format: Format, reqId: string | number | null): Promise<Answer> {
     const parts = await Promise.all(
       [...groups].map(([s, ids]) => this.dispatcher.ask(s, Format.Internal, JSON.stringify({ cmd: 'ACKB', ids }))),

@@ -1,7 +1,7 @@
 import { Kind } from '../ring/kinds.js';
 import { FrameBuilder, FrameReader } from '../ring/records.js';
 import { Format } from '../protocol/result.js';
-import { EARLY_TURN_BYTES, ShardCore } from '../shard/core.js';
+import { EARLY_TURN_BYTES, Shard } from '../shard/shard.js';
 import { openShardStore, type ShardStore } from '../shard/durable.js';
 import { decodeControl, encodeControl } from '../shard/messages.js';
 import type { Outbox } from '../shard/outbox.js';
@@ -15,7 +15,7 @@ const decoder = new TextDecoder();
  * directly. On small machines this saves the thread hop (BENCHMARKS.md, "shards").
  */
 export class InlineLink implements ShardLink {
-  readonly core: ShardCore;
+  readonly core: Shard;
   onDrain: (() => void) | null = null;
   private pending = false;
   /** request bytes handed to the core since its turn began */
@@ -44,7 +44,7 @@ export class InlineLink implements ShardLink {
         output.turnDone();
       },
     };
-    this.core = new ShardCore(opts, outbox, store);
+    this.core = new Shard(opts, outbox, store);
   }
 
   /** The inline shard with its store opened and its state recovered (when persistence is on). */

@@ -1,9 +1,9 @@
 import type { Config } from '../config.js';
 import type { Auth } from './auth.js';
-import type { Dispatcher } from './dispatch.js';
+import type { Dispatcher } from './dispatcher.js';
 import type { Fanout } from './fanout.js';
 import type { ConnectionLimit } from './limits.js';
-import type { Router } from './router.js';
+import type { ShardRouter } from './shard-router.js';
 
 /**
  * What every listener is built from: the switchboard to the shards, routing by queue or id, the
@@ -13,7 +13,7 @@ import type { Router } from './router.js';
 export interface FrontParts {
   readonly config: Config;
   readonly dispatcher: Dispatcher;
-  readonly router: Router;
+  readonly router: ShardRouter;
   readonly fanout: Fanout;
   readonly auth: Auth;
   /** MAX_CONNECTIONS, counted over every listener */

@@ -3,8 +3,8 @@ import { Kind } from '../ring/kinds.js';
 import { Format } from '../protocol/result.js';
 import { errors, type FlashqError } from '../base/errors.js';
 import { encodeError } from '../protocol/encode.js';
-import type { AnswerSink } from './dispatch.js';
-import type { RequestRouter } from './request-router.js';
+import type { AnswerSink } from './dispatcher.js';
+import type { TcpRouter } from './tcp-router.js';
 
 /**
  * Requests read and not yet answered on one connection before its socket stops being read (and
@@ -41,7 +41,7 @@ const enum Mode {
 
 /**
  * One client connection (TCP or Unix socket): detects the framing on the first byte, splits
- * requests, lets the RequestRouter send them to shards, and writes answers strictly in request
+ * requests, lets the TcpRouter send them to shards, and writes answers strictly in request
  * order (a PULL that waits holds back the answers behind it, as clients match answers by order).
  */
 export class TcpConnection implements AnswerSink {
@@ -68,7 +68,7 @@ export class TcpConnection implements AnswerSink {
 
   constructor(
     readonly socket: Socket,
-    private readonly router: RequestRouter,
+    private readonly tcpRouter: TcpRouter,
     authRequired: boolean,
     private readonly maxAuthFailures: number = Infinity,
   ) {
@@ -90,7 +90,7 @@ export class TcpConnection implements AnswerSink {
     this.quietSweeps = 0;
     if (this.closed || this.closeAfterFlush) return;
     if (this.mode === Mode.Unknown) this.mode = isJsonStart(chunk[0]!) ? Mode.Json : Mode.Msgpack;
-    (this.split ??= this.router.splitterFor(this)).push(chunk);
+    (this.split ??= this.tcpRouter.splitterFor(this)).push(chunk);
   }
 
   /**
@@ -149,7 +149,7 @@ export class TcpConnection implements AnswerSink {
 
   send(shard: number, seq: number, payload: Uint8Array | string): void {
     this.touched.add(shard);
-    this.router.dispatcher.send(shard, Kind.REQUEST, this.format, this.id, seq, payload);
+    this.tcpRouter.dispatcher.send(shard, Kind.REQUEST, this.format, this.id, seq, payload);
   }
 
   deliver(seq: number, _code: number, bytes: Uint8Array): void {

@@ -7,9 +7,9 @@ import { errors } from '../base/errors.js';
 import { encodeError } from '../protocol/encode.js';
 import { Format } from '../protocol/result.js';
 import type { Auth } from './auth.js';
-import type { Dispatcher } from './dispatch.js';
+import type { Dispatcher } from './dispatcher.js';
 import type { ConnectionLimit } from './limits.js';
-import type { RequestRouter } from './request-router.js';
+import type { TcpRouter } from './tcp-router.js';
 import { TcpConnection, isJsonStart } from './tcp-connection.js';
 
 export interface TcpLimits {
@@ -34,7 +34,7 @@ export class TcpFront {
   private static readonly SWEEPS = 4;
 
   constructor(
-    private readonly router: RequestRouter,
+    private readonly tcpRouter: TcpRouter,
     private readonly dispatcher: Dispatcher,
     private readonly auth: Auth,
     private readonly limits: TcpLimits,
@@ -96,7 +96,7 @@ export class TcpFront {
       refuse(socket, this.limits.limit.max);
       return;
     }
-    const c = new TcpConnection(socket, this.router, this.auth.enabled, this.limits.maxAuthFailures);
+    const c = new TcpConnection(socket, this.tcpRouter, this.auth.enabled, this.limits.maxAuthFailures);
     c.id = this.dispatcher.allocConn(c);
     this.conns.add(c);
     if (this.dispatcher.paused) c.setShardPause(true);

@@ -4,7 +4,7 @@ import type { ParentStatus } from '../engine/types.js';
  * Every message that is not a request or an answer: between the main thread and a shard (CONTROL
  * records, both ways), between shards (SHARD_MSG records, routed by the front), and from a worker
  * thread's start-up (its port). Each side dispatches them in one switch: the shard in
- * ShardCore.control/shardMessage, the front in Server's control handler and WorkerLink.
+ * Shard.control/shardMessage, the front in Server's control handler and WorkerLink.
  */
 
 /** CONTROL records: `store` goes from a shard to the front, the others from the front to shards. */

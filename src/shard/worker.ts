@@ -4,7 +4,7 @@ import { RingLink } from '../ring/link.js';
 import { Kind } from '../ring/kinds.js';
 import type { Format } from '../protocol/result.js';
 import { setLogLevel, type Level } from '../log.js';
-import { EARLY_TURN_BYTES, ShardCore } from './core.js';
+import { EARLY_TURN_BYTES, Shard } from './shard.js';
 import { openShardStore, type ShardStore } from './durable.js';
 import { decodeControl, encodeControl, type WorkerNotice } from './messages.js';
 import type { Outbox } from './outbox.js';
@@ -55,7 +55,7 @@ const outbox: Outbox = {
 async function start(): Promise<void> {
   let store: ShardStore | null = null;
   if (data.store) store = await openShardStore(data.opts, data.store);
-  const core = new ShardCore(data.opts, outbox, store);
+  const core = new Shard(data.opts, outbox, store);
   // The link exists before recovery so that what recovery sends can leave; frames that arrive
   // meanwhile (other shards' messages) wait, copied, until the engine holds the recovered state.
   let early: Uint8Array[] | null = [];
@@ -73,7 +73,7 @@ async function start(): Promise<void> {
   for (const frame of held) onFrame(core, frame);
   notify({ t: 'ready' });
 
-  function onFrame(c: ShardCore, frame: Uint8Array): void {
+  function onFrame(c: Shard, frame: Uint8Array): void {
     const r = reader.reset(frame);
     let turnBytes = 0;
     while (r.next()) {

@@ -5,7 +5,7 @@ import type { EventType } from '../engine/types.js';
 import { EVENT_TYPES, isEventType, type BusEvent, type EventSink, type EventSource } from '../events/catalogue.js';
 import { WebhookDelivery, type DeliveryOptions } from './delivery.js';
 import { webhookBody } from './payload.js';
-import type { WebhookStore } from './store.js';
+import type { WebhookStore } from './webhook-persistence.js';
 import { checkTargetUrl } from './target.js';
 import { viewOf, type Webhook, type WebhookEvent, type WebhookView } from './types.js';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nextRunAfter } from '../../src/engine/cron.js';
+import { nextRunAfter } from '../../src/engine/cron-schedule.js';
 import { T0, engine, throwsFlashq } from './helpers.js';
 
 const at = (iso: string) => Date.parse(iso);

@@ -4,7 +4,7 @@ import { InlineLink } from '../../src/front/inline-link.js';
 import type { ShardOutput } from '../../src/front/shard-link.js';
 import { Format } from '../../src/protocol/result.js';
 import { Kind } from '../../src/ring/kinds.js';
-import { EARLY_TURN_BYTES } from '../../src/shard/core.js';
+import { EARLY_TURN_BYTES } from '../../src/shard/shard.js';
 
 const OPTS = { index: 0, count: 1, keepCompleted: 1000, maxQueues: 100, maxBatch: 1000 };
 

@@ -1,12 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ShardCore } from '../../src/shard/core.js';
+import { Shard } from '../../src/shard/shard.js';
 import type { Outbox } from '../../src/shard/outbox.js';
 import { Format } from '../../src/protocol/result.js';
 import { EVENT_TYPES } from '../../src/events/catalogue.js';
 
 /** A shard whose output is collected as it leaves (answers and event batches). */
-function shard(): { core: ShardCore; events: Array<{ event_type: string; queue: string }> } {
+function shard(): { core: Shard; events: Array<{ event_type: string; queue: string }> } {
   const events: Array<{ event_type: string; queue: string }> = [];
   const out: Outbox = {
     answer: () => {},
@@ -21,11 +21,11 @@ function shard(): { core: ShardCore; events: Array<{ event_type: string; queue: 
     control: () => {},
     flush: () => {},
   };
-  const core = new ShardCore({ index: 0, count: 1, keepCompleted: 100, maxQueues: 100, maxBatch: 1000 }, out, null, () => 1_000);
+  const core = new Shard({ index: 0, count: 1, keepCompleted: 100, maxQueues: 100, maxBatch: 1000 }, out, null, () => 1_000);
   return { core, events };
 }
 
-const push = (core: ShardCore, queue: string, seq: number) =>
+const push = (core: Shard, queue: string, seq: number) =>
   core.request(1, seq, Format.TcpJson, Buffer.from(JSON.stringify({ cmd: 'PUSH', queue, data: { n: seq } })));
 
 describe('shard events', () => {

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ShardCore } from '../../src/shard/core.js';
+import { Shard } from '../../src/shard/shard.js';
 import type { ControlMessage } from '../../src/shard/messages.js';
 import type { ShardOptions } from '../../src/shard/start.js';
 import type { Outbox } from '../../src/shard/outbox.js';
@@ -13,7 +13,7 @@ import { NO_PG, freshDatabase, query } from './pg.js';
 const OPTS: ShardOptions = { index: 0, count: 1, keepCompleted: 1000, maxQueues: 100, maxBatch: 1000 };
 
 /** A shard without a worker thread: requests in, answers collected as text. */
-async function shard(url: string, persist: 'sync' | 'async'): Promise<{ core: ShardCore; store: PgShardStore; answers: string[]; controls: ControlMessage[] }> {
+async function shard(url: string, persist: 'sync' | 'async'): Promise<{ core: Shard; store: PgShardStore; answers: string[]; controls: ControlMessage[] }> {
   const answers: string[] = [];
   const controls: ControlMessage[] = [];
   const outbox: Outbox = {
@@ -25,12 +25,12 @@ async function shard(url: string, persist: 'sync' | 'async'): Promise<{ core: Sh
   };
   await migrateDatabase(url);
   const store = await openPgShardStore(OPTS, { url, persist });
-  const core = new ShardCore(OPTS, outbox, store);
+  const core = new Shard(OPTS, outbox, store);
   await core.recover();
   return { core, store, answers, controls };
 }
 
-function push(core: ShardCore, seq: number, data: unknown): void {
+function push(core: Shard, seq: number, data: unknown): void {
   core.request(1, seq, Format.TcpJson, Buffer.from(JSON.stringify({ cmd: 'PUSH', queue: 'gc', data }) + '\n'));
   core.endTurn();
 }

@@ -2,9 +2,9 @@ import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
 import { GRPC_STATUS, errors, type FlashqError } from '../../base/errors.js';
 import { Format } from '../../protocol/result.js';
 import { Kind } from '../../ring/kinds.js';
-import type { AnswerSink, Dispatcher } from '../dispatch.js';
+import type { AnswerSink, Dispatcher } from '../dispatcher.js';
 import type { Fanout } from '../fanout.js';
-import type { Router } from '../router.js';
+import type { ShardRouter } from '../shard-router.js';
 import type { Auth } from '../auth.js';
 import type { FrontParts } from '../parts.js';
 
@@ -74,7 +74,7 @@ class UnaryChannel implements AnswerSink {
 /** What the gRPC handlers share: the server's parts, the unary channel, the live calls. */
 export class GrpcContext {
   readonly dispatcher: Dispatcher;
-  readonly router: Router;
+  readonly router: ShardRouter;
   readonly fanout: Fanout;
   readonly auth: Auth;
   readonly maxBatch: number;

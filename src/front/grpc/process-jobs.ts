@@ -2,7 +2,7 @@ import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import { ErrorCode } from '../../base/errors.js';
 import { ackBatchRecord, GrpcMethod, pullBatchRecord } from '../../protocol/grpc-codec.js';
 import { forEachLenField1, scanId, scanPlainSuccess } from '../../protocol/grpc-wire.js';
-import type { AnswerSink } from '../dispatch.js';
+import type { AnswerSink } from '../dispatcher.js';
 import { type GrpcContext, type GrpcError, type LiveCall, statusOf } from './context.js';
 
 /** Jobs delivered and awaiting their result, when metadata `prefetch` does not say. */

@@ -1,6 +1,6 @@
 import { status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { scanQueue } from '../../protocol/grpc-wire.js';
-import type { AnswerSink } from '../dispatch.js';
+import type { AnswerSink } from '../dispatcher.js';
 import { type GrpcContext, type LiveCall, MAX_MESSAGE, statusOf } from './context.js';
 import type { UnaryHandler } from './unary.js';
 

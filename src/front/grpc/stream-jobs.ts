@@ -1,7 +1,7 @@
 import { status, type ServerWritableStream } from '@grpc/grpc-js';
 import { pullBatchRecord } from '../../protocol/grpc-codec.js';
 import { forEachLenField1, scanStreamRequest } from '../../protocol/grpc-wire.js';
-import type { AnswerSink } from '../dispatch.js';
+import type { AnswerSink } from '../dispatcher.js';
 import { type GrpcContext, type GrpcError, type LiveCall, statusOf } from './context.js';
 
 /** Jobs per pull when the request leaves batch_size at 0 (as the reference server). */

@@ -1,5 +1,5 @@
 import type { HttpResponse, RecognizedString } from 'uWebSockets.js';
-import type { AnswerSink, Dispatcher } from '../dispatch.js';
+import type { AnswerSink, Dispatcher } from '../dispatcher.js';
 import { Kind } from '../../ring/kinds.js';
 import { Format } from '../../protocol/result.js';
 import { ErrorCode, type FlashqError } from '../../base/errors.js';

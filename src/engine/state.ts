@@ -1,6 +1,6 @@
 import { errors } from '../base/errors.js';
 import { ChangeLog } from './changes.js';
-import { CronTable } from './crons.js';
+import { CronTable } from './cron-table.js';
 import { DelayHeap } from './delay-heap.js';
 import { Dependencies } from './dependencies.js';
 import { EffectLog } from './effects.js';
@@ -45,7 +45,7 @@ function isLive(st: number): boolean {
  * counters, indexes, timers, unique keys, changes and effects in step, so commands (engine.ts)
  * only validate and then call these.
  */
-export class Core {
+export class EngineState {
   readonly owns: (partition: number) => boolean;
   readonly maxQueues: number;
   readonly persist: boolean;

@@ -1,8 +1,8 @@
 import { partitionOf, partitionOfId } from '../engine/partition.js';
-import type { Dispatcher } from './dispatch.js';
+import type { Dispatcher } from './dispatcher.js';
 
 /** Which shard owns a queue or a job id: partitions are dealt round-robin to shards. */
-export class Router {
+export class ShardRouter {
   readonly shards: number;
   constructor(readonly dispatcher: Dispatcher) {
     this.shards = dispatcher.shardCount;

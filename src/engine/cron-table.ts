@@ -10,7 +10,7 @@ export interface Cron {
   nextRun: number;
 }
 
-/** The registered crons and when each fires next (schedule math lives in cron.ts). */
+/** The registered crons and when each fires next (schedule math lives in cron-schedule.ts). */
 export class CronTable {
   private readonly byName = new Map<string, Cron>();
   private readonly due = new DelayHeap<Cron>((time, c) => this.byName.get(c.name) === c && c.nextRun === time);

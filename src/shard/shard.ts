@@ -13,7 +13,7 @@ import type { ControlMessage, ShardMessage, ShardToFront } from './messages.js';
 import type { Outbox } from './outbox.js';
 import type { ShardOptions } from './start.js';
 import { Waiters, type Waiter } from './waiters.js';
-import { runCommand } from './commands.js';
+import { runCommand } from './execute.js';
 import { eventTypeIndex } from '../events/catalogue.js';
 import { eventJson, eventQueueStart } from './events-json.js';
 
@@ -65,7 +65,7 @@ export const EARLY_TURN_BYTES = 64 * 1024;
  * drives the engine's clock with a single timer, and hands answers, events and messages for other
  * shards to its Outbox once per turn. Transport-agnostic: the worker and inline adapters feed it.
  */
-export class ShardCore {
+export class Shard {
   /** replaced (never mutated back) when the store restores committed state */
   engine: Engine;
   private readonly waiters = new Waiters();

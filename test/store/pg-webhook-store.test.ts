@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { migrate, migrateDatabase, MIGRATIONS } from '../../src/store/schema.js';
 import { connect } from '../../src/store/connection.js';
-import { openPgWebhookStore } from '../../src/store/webhook-store.js';
+import { openPgWebhookStore } from '../../src/store/pg-webhook-store.js';
 import { NO_PG, freshDatabase, query } from './pg.js';
 
 interface Hook {

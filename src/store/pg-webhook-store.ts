@@ -5,7 +5,7 @@ import { connect, errorText, type Sql } from './connection.js';
  * document is whatever the webhooks module stores (url, events, queue, secret, …): the store
  * does not interpret it, so the two can evolve independently.
  *
- * It satisfies src/webhooks/store.ts `WebhookStore` structurally (server.ts installs it with
+ * It satisfies src/webhooks/webhook-persistence.ts `WebhookStore` structurally (server.ts installs it with
  * useWebhookStore when DATABASE_URL is set).
  */
 export interface StoredWebhook {

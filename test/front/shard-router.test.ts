@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Dispatcher } from '../../src/front/dispatch.js';
-import { Router } from '../../src/front/router.js';
+import { Dispatcher } from '../../src/front/dispatcher.js';
+import { ShardRouter } from '../../src/front/shard-router.js';
 import { attemptsOf, backoffOf, DEFAULT_BACKOFF_MS } from '../../src/engine/job-defaults.js';
 import { PARTITIONS } from '../../src/engine/types.js';
 
@@ -10,7 +10,7 @@ const id = (seq: number, p: number) => seq * PARTITIONS + p;
 
 describe('rules every surface shares', () => {
   it('ACKB: ids on one shard go as they are, on several shards grouped, invalid or oversized to shard 0', () => {
-    const router = new Router(new Dispatcher(2));
+    const router = new ShardRouter(new Dispatcher(2));
     // partitions 2 and 4 are shard 0's, 1 and 3 shard 1's
     assert.equal(router.ackBatchRoute([id(1, 1), id(2, 3)], 10), 1);
     assert.equal(router.ackBatchRoute([id(1, 2)], 10), 0);

@@ -7,9 +7,9 @@ import { errors, FlashqError } from '../base/errors.js';
 import { Format } from '../protocol/result.js';
 import { FANOUT_COMMANDS } from '../protocol/request.js';
 import type { Auth } from './auth.js';
-import type { Dispatcher } from './dispatch.js';
+import type { Dispatcher } from './dispatcher.js';
 import type { Fanout } from './fanout.js';
-import type { Router } from './router.js';
+import type { ShardRouter } from './shard-router.js';
 import type { Splitter, TcpConnection } from './tcp-connection.js';
 
 /** Commands whose `queue` names the owning shard. */
@@ -27,17 +27,17 @@ type Obj = Record<string, unknown>;
  * top-level `cmd`/`queue`/`id` picks the shard and the raw bytes go there. Only rare commands
  * (AUTH, fan-outs, ACKB across shards, CRON) are parsed here.
  */
-export class RequestRouter {
+export class TcpRouter {
   readonly shards: number;
 
   constructor(
     readonly dispatcher: Dispatcher,
-    private readonly router: Router,
+    private readonly shardRouter: ShardRouter,
     private readonly fanout: Fanout,
     private readonly auth: Auth,
     private readonly maxBatch: number,
   ) {
-    this.shards = router.shards;
+    this.shards = shardRouter.shards;
   }
 
   /** A splitter bound to a connection, chosen by the framing it opened with. */
@@ -98,9 +98,9 @@ export class RequestRouter {
     }
     const payload = buf.subarray(start, end);
     if (cmd !== null && BY_QUEUE.has(cmd)) {
-      conn.send(scan.queue !== null ? this.router.shardOfQueue(scan.queue) : 0, seq, payload);
+      conn.send(scan.queue !== null ? this.shardRouter.shardOfQueue(scan.queue) : 0, seq, payload);
     } else if (cmd !== null && BY_ID.has(cmd)) {
-      conn.send(scan.id > 0 ? this.router.shardOfId(scan.id) : 0, seq, payload);
+      conn.send(scan.id > 0 ? this.shardRouter.shardOfId(scan.id) : 0, seq, payload);
     } else if (cmd === null) {
       conn.send(0, seq, payload); // unroutable: shard 0 words the error (invalid JSON, missing cmd)
     } else if (FANOUT_COMMANDS.has(cmd)) {
@@ -138,7 +138,7 @@ export class RequestRouter {
   private ackBatch(conn: TcpConnection, seq: number, buf: Buffer, start: number, end: number): void {
     const req = this.parse(conn, buf, start, end);
     const ids = req?.ids;
-    const route = this.router.ackBatchRoute(Array.isArray(ids) ? ids : null, this.maxBatch);
+    const route = this.shardRouter.ackBatchRoute(Array.isArray(ids) ? ids : null, this.maxBatch);
     if (typeof route === 'number') {
       conn.send(route, seq, buf.subarray(start, end));
       return;
@@ -148,7 +148,7 @@ export class RequestRouter {
   }
 
   private cron(conn: TcpConnection, seq: number, scan: RouteScan, payload: Buffer): void {
-    const target = scan.queue !== null ? this.router.shardOfQueue(scan.queue) : 0;
+    const target = scan.queue !== null ? this.shardRouter.shardOfQueue(scan.queue) : 0;
     this.answerLater(conn, seq, null, this.fanout.cronCreate(target, conn.format, Uint8Array.prototype.slice.call(payload) as Uint8Array, scan.name));
   }
 }
