@@ -178,7 +178,7 @@ export class ClusterBridge implements ClusterView {
     return new Promise((resolve) => {
       // a load still running for p is cancelled by the drop
       this.settle(this.pendingGain, p, 'lost while loading');
-      this.pendingLose.set(p, resolve);
+      this.pendingLose.set(p, () => resolve());
       this.dispatcher.sendControl(this.router.localShardOf(p), { op: 'lose', partitions: [p] });
     });
   }

@@ -135,7 +135,7 @@ describe('cluster mode: three nodes over one PostgreSQL', { skip: NO_PG }, () =>
       const j = await ca.call({ cmd: 'GETJOB', id: pushed.id });
       return j.state !== 'active' ? j : null;
     }, 10_000, 'the lease to fail back');
-    assert.equal(again.job.progress_msg, 'worker connection lost');
+    assert.equal(again!.job.progress_msg, 'worker connection lost');
   });
 
   test('SIGKILL of the leader: a new leader serves every partition within 2 × LEASE_TTL_MS and every job completes once', async () => {
