@@ -24,6 +24,8 @@ export interface ShardEventSink {
  */
 export class Dispatcher implements ShardOutput {
   private readonly sinks = new Map<number, AnswerSink>();
+  /** connection id → links to other nodes its requests went to (cluster mode) */
+  private readonly remoteConns = new Map<number, Set<number>>();
   private readonly dirtySinks = new Set<AnswerSink>();
   private readonly dirtyLinks: boolean[];
   private flushScheduled = false;
@@ -107,11 +109,18 @@ export class Dispatcher implements ShardOutput {
     return id;
   }
 
+  /** A request's answer is in (HTTP, unary gRPC, internal asks): forget the id, keep its leases. */
   releaseConn(id: number): void {
     this.sinks.delete(id);
+    if (this.remoteConns.size === 0) return;
+    const links = this.remoteConns.get(id);
+    if (links === undefined) return;
+    this.remoteConns.delete(id);
+    for (const l of links) if (this.links[l] !== undefined) this.send(l, Kind.CONN_RELEASE, Format.Internal, id, 0, '');
   }
 
   send(shard: number, kind: number, format: Format, conn: number, seq: number, payload: Uint8Array | string): void {
+    if (shard >= this.shardCount && conn !== 0 && kind === Kind.REQUEST) this.touchRemote(conn, shard);
     // a link to another node that went away between routing and sending is not a crash
     const link = this.links[shard];
     if (link === undefined) throw new Error(`no link ${shard}`);
@@ -125,8 +134,16 @@ export class Dispatcher implements ShardOutput {
 
   /** Tell every shard in `shards` (indices) that a connection closed: leases fail back, pulls cancel. */
   connClosed(conn: number, shards: Iterable<number>): void {
-    for (const s of shards) this.send(s, Kind.CONN_CLOSED, Format.Internal, conn, 0, '');
+    for (const s of shards) if (this.links[s] !== undefined) this.send(s, Kind.CONN_CLOSED, Format.Internal, conn, 0, '');
     this.sinks.delete(conn);
+    this.remoteConns.delete(conn);
+  }
+
+  /** Cluster mode: which other nodes' links a connection id reached (they are told when it ends). */
+  private touchRemote(conn: number, link: number): void {
+    let set = this.remoteConns.get(conn);
+    if (set === undefined) this.remoteConns.set(conn, (set = new Set()));
+    set.add(link);
   }
 
   /** One shard's CONTROL record (cluster mode's partition gains and losses). */
