@@ -1,4 +1,6 @@
 import { Kind } from '../ring/kinds.js';
+import { errors } from '../base/errors.js';
+import { encodeError } from '../protocol/encode.js';
 import { Format } from '../protocol/result.js';
 import { encodeControl, type ControlMessage, type FrontToShard } from '../shard/messages.js';
 import type { ShardLink, ShardOutput } from './shard-link.js';
@@ -121,9 +123,13 @@ export class Dispatcher implements ShardOutput {
 
   send(shard: number, kind: number, format: Format, conn: number, seq: number, payload: Uint8Array | string): void {
     if (shard >= this.shardCount && conn !== 0 && kind === Kind.REQUEST) this.touchRemote(conn, shard);
-    // a link to another node that went away between routing and sending is not a crash
     const link = this.links[shard];
-    if (link === undefined) throw new Error(`no link ${shard}`);
+    if (link === undefined) {
+      // cluster mode: a caller that routed once (a gRPC stream) and kept the index while its
+      // partition moved; the request is answered as refused, the client retries
+      if (kind === Kind.REQUEST && conn !== 0) this.refuseUnrouted(conn, seq, format, shard);
+      return;
+    }
     link.add(kind, format, conn, seq, payload);
     this.dirtyLinks[shard] = true;
     if (!this.flushScheduled) {
@@ -137,6 +143,15 @@ export class Dispatcher implements ShardOutput {
     for (const s of shards) if (this.links[s] !== undefined) this.send(s, Kind.CONN_CLOSED, Format.Internal, conn, 0, '');
     this.sinks.delete(conn);
     this.remoteConns.delete(conn);
+  }
+
+  private refuseUnrouted(conn: number, seq: number, format: Format, index: number): void {
+    const err = errors.storageUnavailable(`partition ${index - this.shardCount} moved; retry`);
+    const bytes = encodeError(format, err, null);
+    queueMicrotask(() => {
+      this.answer(conn, seq, err.code, bytes);
+      this.turnDone();
+    });
   }
 
   /** Cluster mode: which other nodes' links a connection id reached (they are told when it ends). */
