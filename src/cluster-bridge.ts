@@ -79,6 +79,9 @@ export class ClusterBridge implements ClusterView {
       },
     );
     this.links = new LinkServer({ nodeId: config.nodeId, secret: config.clusterSecret, tls: this.tls, local: this.localNode() });
+    dispatcher.onRemoteRelease = (conn) => {
+      for (const p of this.peers.values()) p.client.release(conn);
+    };
     dispatcher.onEventsWanted = (on) => {
       this.eventsOn = on;
       for (const p of this.peers.values()) p.client.subscribe(on);

@@ -26,8 +26,10 @@ export interface ShardEventSink {
  */
 export class Dispatcher implements ShardOutput {
   private readonly sinks = new Map<number, AnswerSink>();
-  /** connection id → links to other nodes its requests went to (cluster mode) */
-  private readonly remoteConns = new Map<number, Set<number>>();
+  /** connection ids whose requests went to other nodes (cluster mode): told when released */
+  private readonly remoteConns = new Set<number>();
+  /** cluster mode: a connection that reached other nodes was released (they forget it) */
+  onRemoteRelease: ((conn: number) => void) | null = null;
   private readonly dirtySinks = new Set<AnswerSink>();
   private readonly dirtyLinks: boolean[];
   private flushScheduled = false;
@@ -115,14 +117,11 @@ export class Dispatcher implements ShardOutput {
   releaseConn(id: number): void {
     this.sinks.delete(id);
     if (this.remoteConns.size === 0) return;
-    const links = this.remoteConns.get(id);
-    if (links === undefined) return;
-    this.remoteConns.delete(id);
-    for (const l of links) if (this.links[l] !== undefined) this.send(l, Kind.CONN_RELEASE, Format.Internal, id, 0, '');
+    if (this.remoteConns.delete(id)) this.onRemoteRelease?.(id);
   }
 
   send(shard: number, kind: number, format: Format, conn: number, seq: number, payload: Uint8Array | string): void {
-    if (shard >= this.shardCount && conn !== 0 && kind === Kind.REQUEST) this.touchRemote(conn, shard);
+    if (shard >= this.shardCount && conn !== 0 && kind === Kind.REQUEST) this.remoteConns.add(conn);
     const link = this.links[shard];
     if (link === undefined) {
       // cluster mode: a caller that routed once (a gRPC stream) and kept the index while its
@@ -154,12 +153,7 @@ export class Dispatcher implements ShardOutput {
     });
   }
 
-  /** Cluster mode: which other nodes' links a connection id reached (they are told when it ends). */
-  private touchRemote(conn: number, link: number): void {
-    let set = this.remoteConns.get(conn);
-    if (set === undefined) this.remoteConns.set(conn, (set = new Set()));
-    set.add(link);
-  }
+
 
   /** One shard's CONTROL record (cluster mode's partition gains and losses). */
   sendControl(shard: number, msg: FrontToShard): void {

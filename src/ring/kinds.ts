@@ -15,11 +15,6 @@ export const Kind = Object.freeze({
   SHARD_MSG: 5,
   /** either way: lifecycle and settings (start, stop, flush, config) */
   CONTROL: 6,
-  /**
-   * front → another node's link (cluster mode, never a ring): a finished HTTP request or unary
-   * call is over; the owner forgets its connection id without failing its leases back
-   */
-  CONN_RELEASE: 7,
 } as const);
 
 export type Kind = (typeof Kind)[keyof typeof Kind];

@@ -125,11 +125,6 @@ export class PeerClient implements RecordSink {
       this.closedConns.add(conn);
       return;
     }
-    // the answer is in: the owner forgets the connection id (no answer to wait for)
-    if (kind === Kind.CONN_RELEASE) {
-      this.writer.request(Rec.REQUEST, kind, Format.Internal, target, conn, 0, '');
-      return;
-    }
     // lifecycle messages (drain, stop, events on/off) are for a node's own shards
     if (kind === Kind.CONTROL) return;
     const size = REQUEST_HEAD - 4 + (typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length);

@@ -151,7 +151,6 @@ export class LinkSession implements RecordSink {
     if (this.state !== 'ready') return this.refuse('a request before authentication');
     const local = this.opts.local;
     if (type === Rec.CONN_CLOSED) return this.closeConn(conn);
-    if (kind === Kind.CONN_RELEASE) return this.releaseConn(conn);
     if (kind === Kind.CONTROL) return this.refuse('a control record: lifecycle messages are node-local');
     if (target === NODE_WIDE) return this.nodeWide(conn, seq, format, buf, start, end);
     const shard = local.shardOfPartition(target);
@@ -200,14 +199,6 @@ export class LinkSession implements RecordSink {
     this.conns.delete(conn);
     if (oc.shards.size > 0) this.opts.local.connClosed(oc.local, oc.shards);
     else this.opts.local.releaseConn(oc.local);
-  }
-
-  /** The origin's request is over (HTTP, unary gRPC): forget the id, keep the leases it took. */
-  private releaseConn(conn: number): void {
-    const oc = this.conns.get(conn);
-    if (oc === undefined) return;
-    this.conns.delete(conn);
-    this.opts.local.releaseConn(oc.local);
   }
 
   answer(): void {
