@@ -3,7 +3,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { after, test } from 'node:test';
 import { NODE_WIDE } from '../../src/cluster/link/codec.js';
 import { PeerClient } from '../../src/cluster/link/peer-client.js';
-import { Dispatcher } from '../../src/front/dispatch.js';
+import { Dispatcher } from '../../src/front/dispatcher.js';
 import { partitionOf } from '../../src/engine/partition.js';
 import { Format } from '../../src/protocol/result.js';
 import { Kind } from '../../src/ring/kinds.js';
