@@ -1,4 +1,4 @@
-import { Dispatcher, type AnswerSink } from '../../src/front/dispatch.js';
+import { Dispatcher, type AnswerSink } from '../../src/front/dispatcher.js';
 import { Fanout } from '../../src/front/fanout.js';
 import { InlineLink } from '../../src/front/inline-link.js';
 import { LinkServer, type LinkServerOptions } from '../../src/cluster/link/link-server.js';

@@ -3,7 +3,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { after, test } from 'node:test';
 import { NODE_WIDE } from '../../src/cluster/link/codec.js';
 import { PeerClient } from '../../src/cluster/link/peer-client.js';
-import { Dispatcher } from '../../src/front/dispatch.js';
+import { Dispatcher } from '../../src/front/dispatcher.js';
 import { partitionOf } from '../../src/engine/partition.js';
 import { Format } from '../../src/protocol/result.js';
 import { Kind } from '../../src/ring/kinds.js';
@@ -184,6 +184,31 @@ test('CONN_CLOSED fails back the jobs pulled through that connection ("worker co
   assert.notEqual(view.state, 'active');
   assert.equal(view.job.attempts, 1);
   assert.match(JSON.stringify(view), /worker connection lost/);
+});
+
+test('a released connection is forgotten by the owner and keeps its leases; a closed one fails them back', async () => {
+  const p = await started();
+  await waitFor(() => p.client.connected);
+  send(p.client, 20, 1, { cmd: 'PUSH', queue: 'http-like', data: {} });
+  send(p.client, 20, 2, { cmd: 'PULL', queue: 'http-like', timeout: 0 });
+  send(p.client, 21, 1, { cmd: 'PUSH', queue: 'other', data: {} });
+  await p.out.until(() => p.out.answers.length === 3);
+  assert.equal(p.server.originConnections, 2);
+  const id = (parse(p.out.of(20)[1]!.text).job as { id: number }).id;
+  p.client.release(20);
+  p.client.release(999); // never came here: nothing is sent
+  await waitFor(() => p.server.originConnections === 1, 10_000, 'the owner to forget conn 20');
+  assert.equal(p.owner.closedConns.length, 0, 'a release fails nothing back');
+  assert.equal(((await p.owner.ask(JSON.stringify({ cmd: 'GETSTATE', id }))) as { state: string }).state, 'active');
+  // a close after the release has nothing left to close
+  const link = p.client.target(partitionOf('http-like'));
+  link.add(Kind.CONN_CLOSED, Format.Internal, 20, 0, '');
+  link.flush();
+  // conn 21 closes for real: the owner hears it
+  p.client.target(partitionOf('other')).add(Kind.CONN_CLOSED, Format.Internal, 21, 0, '');
+  p.client.target(partitionOf('other')).flush();
+  await waitFor(() => p.server.originConnections === 0 && p.owner.closedConns.length === 1);
+  assert.equal(((await p.owner.ask(JSON.stringify({ cmd: 'GETSTATE', id }))) as { state: string }).state, 'active');
 });
 
 test('the link cut mid-flight answers every pending request with the error, the owner fails back their leases, and the link comes back', async () => {

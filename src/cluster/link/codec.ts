@@ -25,6 +25,12 @@ export const enum Rec {
   PROOF = 8,
   /** either way, before closing on a protocol error: `reason (UTF-8)` */
   GOODBYE = 9,
+  /**
+   * origin → owner: a connection ended without failing anything back (an HTTP request, a gRPC
+   * unary call, a fan-out question were answered): the owner forgets it, its leases stay
+   * (same layout as REQUEST, empty payload)
+   */
+  CONN_RELEASED = 10,
 }
 
 export const VERSION = 1;
@@ -45,7 +51,7 @@ export const EVENT_HEAD = 4 + 1 + 1 + 4 + 4;
 
 /** Where a reader sends what it decoded; views are valid until `endChunk` returns. */
 export interface RecordSink {
-  /** REQUEST or CONN_CLOSED; the payload is buf[start, end) */
+  /** REQUEST, CONN_CLOSED or CONN_RELEASED; the payload is buf[start, end) */
   request(type: Rec, kind: number, format: number, target: number, conn: number, seq: number, buf: Buffer, start: number, end: number): void;
   answer(conn: number, seq: number, code: number, buf: Buffer, start: number, end: number): void;
   /** qs/qe are absolute offsets in buf */
@@ -82,7 +88,7 @@ export class RecordWriter {
     this.buf = next;
   }
 
-  /** REQUEST or CONN_CLOSED; returns the record's body size (the caller checks it against its limit) */
+  /** REQUEST, CONN_CLOSED or CONN_RELEASED; returns the record's body size (the caller checks it against its limit) */
   request(type: Rec, kind: number, format: number, target: number, conn: number, seq: number, payload: Uint8Array | string): number {
     const max = typeof payload === 'string' ? payload.length * 3 : payload.length;
     this.room(REQUEST_HEAD + max);
@@ -174,6 +180,7 @@ export class RecordWriter {
 const MIN_BODY: Partial<Record<number, number>> = {
   [Rec.REQUEST]: REQUEST_HEAD - 4,
   [Rec.CONN_CLOSED]: REQUEST_HEAD - 4,
+  [Rec.CONN_RELEASED]: REQUEST_HEAD - 4,
   [Rec.ANSWER]: ANSWER_HEAD - 4,
   [Rec.EVENT]: EVENT_HEAD - 4,
   [Rec.SUBSCRIBE]: 2,
@@ -286,6 +293,7 @@ export class RecordReader {
     switch (type) {
       case Rec.REQUEST:
       case Rec.CONN_CLOSED:
+      case Rec.CONN_RELEASED:
         sink.request(type, buf[s + 1]!, buf[s + 2]!, buf.readUInt16LE(s + 3), buf.readUInt32LE(s + 5), buf.readUInt32LE(s + 9), buf, s + 13, e);
         return;
       case Rec.ANSWER:

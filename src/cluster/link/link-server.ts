@@ -37,6 +37,13 @@ export class LinkServer {
     return this.sessions.size;
   }
 
+  /** origin connections mapped to local ones, over every session */
+  get originConnections(): number {
+    let n = 0;
+    for (const s of this.sessions) n += s.connections;
+    return n;
+  }
+
   /** Listen; resolves with the port (useful with port 0). */
   listen(port: number, host: string): Promise<number> {
     const handshakeTimeoutMs = this.opts.handshakeTimeoutMs ?? 10_000;

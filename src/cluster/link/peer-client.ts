@@ -53,6 +53,9 @@ export class PeerClient implements RecordSink {
   private readonly targets = new Map<number, PeerTarget>();
   /** connections closed this turn: their slots are forgotten at flush */
   private readonly closedConns = new Set<number>();
+  /** connections that sent this peer requests and have not closed or been released */
+  private readonly conns = new Set<number>();
+  private flushScheduled = false;
   /** requests refused before sending (over the size limit), answered at flush */
   private refused: Array<{ conn: number; seq: number; format: number; err: FlashqError }> = [];
   private socket: Socket | null = null;
@@ -112,15 +115,40 @@ export class PeerClient implements RecordSink {
     this.wantEvents = on;
     if (this.state === 'ready') {
       this.writer.control(Rec.SUBSCRIBE, Buffer.from([on ? 1 : 0]));
-      this.flushTurn();
+      this.scheduleFlush();
     }
   }
 
   // ----------------------------------------------------------------- sending
 
+  /**
+   * A connection of this node ended without anything to fail back (the front's `releaseConn`: an
+   * HTTP request or gRPC unary call answered, a fan-out question): if it ever sent this peer a
+   * request, the peer forgets it. Call it for every released connection; it costs a set lookup
+   * when the connection never came here. A connection that closes with leases to fail back goes
+   * through `add(Kind.CONN_CLOSED)` of the targets it touched instead, like a local shard.
+   */
+  release(conn: number): void {
+    if (!this.conns.delete(conn)) return;
+    this.writer.request(Rec.CONN_RELEASED, Kind.CONN_CLOSED, Format.Internal, 0, conn, 0, '');
+    this.closedConns.add(conn);
+    this.scheduleFlush();
+  }
+
+  /** flush outside the Dispatcher's turn (release, subscribe) */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flushTurn();
+    });
+  }
+
   /** PeerTarget.add: one record of this turn for partition `target` */
   record(target: number, kind: number, format: Format, conn: number, seq: number, payload: Uint8Array | string): void {
     if (kind === Kind.CONN_CLOSED) {
+      if (!this.conns.delete(conn)) return;
       this.writer.request(Rec.CONN_CLOSED, kind, Format.Internal, target, conn, 0, '');
       this.closedConns.add(conn);
       return;
@@ -133,7 +161,11 @@ export class PeerClient implements RecordSink {
       return;
     }
     // conn 0 means nobody reads the answer: nothing to remember
-    const wireSeq = conn === 0 ? seq : this.inflight.add(conn, seq, format);
+    let wireSeq = seq;
+    if (conn !== 0) {
+      wireSeq = this.inflight.add(conn, seq, format);
+      this.conns.add(conn);
+    }
     this.writer.request(Rec.REQUEST, kind, format, target, conn, wireSeq, payload);
     this.stats.forwarded++;
   }
@@ -173,6 +205,7 @@ export class PeerClient implements RecordSink {
   /** Answer every request not answered yet with the link's error; drop the unsent turn. */
   private failAll(): void {
     this.writer.reset();
+    if (this.state !== 'ready') this.conns.clear();
     if (this.inflight.count === 0) return;
     const to = this.opts.peerId === '' ? this.peer : `node ${this.opts.peerId} (${this.peer})`;
     const err = errors.storageUnavailable(`cluster link to ${to} ${this.downReason}`);

@@ -150,7 +150,8 @@ export class LinkSession implements RecordSink {
   request(type: Rec, kind: number, format: number, target: number, conn: number, seq: number, buf: Buffer, start: number, end: number): void {
     if (this.state !== 'ready') return this.refuse('a request before authentication');
     const local = this.opts.local;
-    if (type === Rec.CONN_CLOSED) return this.closeConn(conn);
+    if (type === Rec.CONN_CLOSED) return this.closeConn(conn, true);
+    if (type === Rec.CONN_RELEASED) return this.closeConn(conn, false);
     if (kind === Kind.CONTROL) return this.refuse('a control record: lifecycle messages are node-local');
     if (target === NODE_WIDE) return this.nodeWide(conn, seq, format, buf, start, end);
     const shard = local.shardOfPartition(target);
@@ -193,11 +194,12 @@ export class LinkSession implements RecordSink {
     );
   }
 
-  private closeConn(conn: number): void {
+  /** The origin connection ended: with `failBack` its pulls and leases here end too (a closed socket). */
+  private closeConn(conn: number, failBack: boolean): void {
     const oc = this.conns.get(conn);
     if (oc === undefined) return;
     this.conns.delete(conn);
-    if (oc.shards.size > 0) this.opts.local.connClosed(oc.local, oc.shards);
+    if (failBack && oc.shards.size > 0) this.opts.local.connClosed(oc.local, oc.shards);
     else this.opts.local.releaseConn(oc.local);
   }
 

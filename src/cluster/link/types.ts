@@ -2,7 +2,7 @@ import type { Format } from '../../protocol/result.js';
 
 /*
  * The shapes the link shares with the front. They are declared here, structurally equal to
- * front/shard-link.ts `ShardLink` and front/dispatch.ts `AnswerSink`/`ShardEventSink`, because
+ * front/shard-link.ts `ShardLink` and front/dispatcher.ts `AnswerSink`/`ShardEventSink`, because
  * cluster/ sits below front/ in docs/layers.md: the server hands the front's objects in.
  */
 

@@ -1,0 +1,186 @@
+/**
+ * The cost of the internal link between nodes: pipelined PUSH and sequential PUSH round trips sent
+ * straight to a node's Dispatcher (inline engine, SHARDS=0) against the same requests forwarded
+ * through PeerClient → loopback socket → LinkServer → that Dispatcher and back, plain and over
+ * mutual TLS. One process: both ends of the link run on this thread, so a forwarded request's cost
+ * here is the origin's and the owner's work together (in a cluster they run on two nodes).
+ * `npm run build && node dist/bench/cluster-link.js [--quick] [--no-write]`
+ */
+import { loadavg } from 'node:os';
+import { Kind } from '../src/ring/kinds.js';
+import { Format } from '../src/protocol/result.js';
+import { partitionOf } from '../src/engine/partition.js';
+import { LinkServer } from '../src/cluster/link/link-server.js';
+import { PeerClient } from '../src/cluster/link/peer-client.js';
+import type { LinkTls, PeerOutput } from '../src/cluster/link/types.js';
+import { TestNode, SECRET } from '../test/cluster/link-node.js';
+import { makeNodePki } from '../test/helpers/tls.js';
+import { fmt, machine, median, writeSection } from '../native-bench/report.js';
+
+const quick = process.argv.includes('--quick');
+const write = !process.argv.includes('--no-write');
+const N = quick ? 20_000 : 100_000;
+const ROUNDS = quick ? 1 : 3;
+const WINDOW = 1000;
+const RTT_N = quick ? 1000 : 5000;
+const QUEUE = 'bench-link';
+const PAYLOAD = Buffer.from(JSON.stringify({ cmd: 'PUSH', queue: QUEUE, data: { text: 'x'.repeat(80), n: 12345 } }));
+
+/** How requests leave, and where the turn's answers come back. */
+interface Path {
+  name: string;
+  send(conn: number, seq: number): void;
+  flush(): void;
+  /** register the function called at the end of each turn of answers */
+  onTurn(fn: () => void): void;
+  conn(deliver: (seq: number) => void): number;
+}
+
+function directPath(node: TestNode): Path {
+  let turn: () => void = () => {};
+  return {
+    name: 'direct',
+    send: (conn, seq) => node.dispatcher.send(0, Kind.REQUEST, Format.TcpJson, conn, seq, PAYLOAD),
+    flush: () => {},
+    onTurn: (fn) => (turn = fn),
+    conn: (deliver) => node.dispatcher.allocConn({ deliver: (seq) => deliver(seq), flushOut: () => turn() }),
+  };
+}
+
+/** The origin side: a Dispatcher-like table of sinks fed by the PeerClient's output. */
+function linkedPath(name: string, client: PeerClient, sinks: Map<number, (seq: number) => void>, turns: { fn: () => void }): Path {
+  const link = client.target(partitionOf(QUEUE));
+  let next = 1;
+  return {
+    name,
+    send: (conn, seq) => link.add(Kind.REQUEST, Format.TcpJson, conn, seq, PAYLOAD),
+    flush: () => link.flush(),
+    onTurn: (fn) => (turns.fn = fn),
+    conn: (deliver) => {
+      const c = next++;
+      sinks.set(c, deliver);
+      return c;
+    },
+  };
+}
+
+/** n PUSH with up to WINDOW in flight; requests/s. */
+function pipelined(path: Path, n: number): Promise<number> {
+  return new Promise((resolve) => {
+    let sent = 0;
+    let done = 0;
+    const t0 = performance.now();
+    const conn = path.conn(() => {
+      done++;
+      if (done === n) resolve((n * 1000) / (performance.now() - t0));
+    });
+    const pump = (): void => {
+      while (sent < n && sent - done < WINDOW) path.send(conn, ++sent);
+      path.flush();
+    };
+    path.onTurn(pump);
+    pump();
+  });
+}
+
+/** n PUSH one at a time; round-trip times in µs. */
+function sequential(path: Path, n: number): Promise<number[]> {
+  return new Promise((resolve) => {
+    const times: number[] = [];
+    let t = 0;
+    let seq = 0;
+    const conn = path.conn(() => {
+      times.push((performance.now() - t) * 1000);
+      if (times.length === n) resolve(times);
+      else setImmediate(one);
+    });
+    const one = (): void => {
+      t = performance.now();
+      path.send(conn, ++seq);
+      path.flush();
+    };
+    path.onTurn(() => {});
+    one();
+  });
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+async function linked(node: TestNode, tls: LinkTls | null, clientTls: LinkTls | null, name: string): Promise<{ path: Path; close(): Promise<void> }> {
+  const server = new LinkServer({ nodeId: 'owner', secret: SECRET, tls, local: node });
+  const port = await server.listen(0, '127.0.0.1');
+  const sinks = new Map<number, (seq: number) => void>();
+  const turns = { fn: () => {} };
+  const output: PeerOutput = {
+    answer: (conn, seq) => sinks.get(conn)?.(seq),
+    remoteEvent: () => {},
+    turnDone: () => turns.fn(),
+  };
+  const client = new PeerClient({ nodeId: 'origin', peerId: 'owner', host: '127.0.0.1', port, secret: SECRET, tls: clientTls, output });
+  client.start();
+  const deadline = Date.now() + 10_000;
+  while (!client.connected) {
+    if (Date.now() > deadline) throw new Error(`${name}: the link did not come up`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return {
+    path: linkedPath(name, client, sinks, turns),
+    close: async () => {
+      await client.close();
+      await server.close();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const loadBefore = loadavg()[0]!;
+  const pki = makeNodePki();
+  const node = new TestNode();
+  const plain = await linked(node, null, null, 'link');
+  const tls = await linked(node, { ...pki.nodes[1]!, ca: pki.ca }, { ...pki.nodes[0]!, ca: pki.ca }, 'link+mTLS');
+  const paths = [directPath(node), plain.path, tls.path];
+  const rate = new Map<string, number[]>(paths.map((p) => [p.name, []]));
+  const rtt = new Map<string, number[]>(paths.map((p) => [p.name, []]));
+  // warm-up, then rounds interleaved across the paths so load drifts hit them alike
+  for (const p of paths) await pipelined(p, Math.min(N, 10_000));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const p of paths) {
+      rate.get(p.name)!.push(await pipelined(p, N));
+      rtt.get(p.name)!.push(...(await sequential(p, RTT_N)));
+    }
+  }
+  await plain.close();
+  await tls.close();
+  await node.close();
+  pki.remove();
+  const loadAfter = loadavg()[0]!;
+
+  const direct = median(rate.get('direct')!);
+  const rows = paths.map((p) => {
+    const r = median(rate.get(p.name)!);
+    const t = rtt.get(p.name)!;
+    const cost = p.name === 'direct' ? '—' : `${((1e6 / r - 1e6 / direct)).toFixed(2)} µs`;
+    return `| ${p.name} | ${fmt(r)} | ${(r / direct).toFixed(2)} | ${cost} | ${median(t).toFixed(0)} µs | ${pct(t, 99).toFixed(0)} µs |`;
+  });
+  const body = [
+    '## Cluster link (bench/cluster-link.ts)',
+    '',
+    `${machine()}; 1-minute load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after (a shared machine: read the ratios). ` +
+      `Command: \`npm run build && node dist/bench/cluster-link.js${quick ? ' --quick' : ''}\`.`,
+    `One process: a node's Dispatcher with the inline engine (SHARDS=0, memory), asked directly or through a PeerClient → loopback → LinkServer → the same Dispatcher, ` +
+      `both ends of the link on this thread (so the forwarded cost is the origin's and the owner's work together). ` +
+      `PUSH of a ${PAYLOAD.length}-byte TCP-JSON request; pipelined: ${fmt(N)} requests with ${WINDOW} in flight, median of ${ROUNDS} rounds; ` +
+      `round trip: ${fmt(RTT_N * ROUNDS)} sequential PUSH, one in flight. CLUSTER_SECRET set (the HMAC runs once per connection, not per request).`,
+    '',
+    '| path | pipelined PUSH/s | ratio to direct | added per request | round trip median | round trip p99 |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+  console.log(body);
+  if (write) writeSection('cluster-link', body);
+}
+
+await main();
