@@ -193,7 +193,7 @@ test('restored waiting jobs keep their order; remote parents are listed for re-w
   jobs.push(mk(5, 'child', T0, { state: 'waiting-children', dependsOn: [remoteParent] }));
   const b = engine({ owns: (x) => x === p });
   b.restore({ jobs, queues: [], crons: [], seqs: [{ partition: p, seq: 9 }] }, T0 + 10);
-  assert.deepEqual(b.pendingRemoteParents(), [{ parentId: remoteParent, partition: (p + 1) % 256 }]);
+  assert.deepEqual(b.pendingRemoteParents(), [{ parentId: remoteParent, partition: (p + 1) % 256, watcher: p }]);
   assert.deepEqual(
     b.pull('q', 10, T0 + 10, 1).map((j) => j.data),
     ['lifo', 'a', 'b', 'c'],
