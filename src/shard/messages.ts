@@ -7,8 +7,10 @@ import type { ParentStatus } from '../engine/types.js';
  * Shard.control/shardMessage, the front in Server's control handler and WorkerLink.
  */
 
-/** CONTROL records: `store` goes from a shard to the front, the others from the front to shards. */
-export type ControlMessage =
+/** CONTROL records: `store` and the partition reports go from a shard to the front, the others from the front to shards. */
+export type ControlMessage = BaseControl | PartitionControl | PartitionReport;
+
+type BaseControl =
   /** switch event production; `queues` null = every queue */
   | { op: 'events'; on: boolean; queues: string[] | null }
   /** stopping: parked pulls answer now (no job) so every connection can close cleanly */
@@ -24,11 +26,7 @@ export type ControlMessage =
  * Cluster mode's CONTROL records (CLUSTER_MODE=1; the shard started with `ShardOptions.cluster`).
  * The front sends shard s only partitions p with p % count = s. Both kinds of shard (inline and
  * worker thread) handle them in `Shard.control`, the same as the records above.
- *
- * The front's `ControlMessage` type does not list them yet, so that Server.onControl's exhaustive
- * switch keeps compiling until it handles them: decodeControl accepts them (typed as
- * ControlMessage), encodeControl takes them. Whoever wires the front adds
- * `| PartitionControl | PartitionReport` to ControlMessage together with the cases.
+
  */
 export type PartitionControl =
   /**
@@ -57,13 +55,13 @@ export type PartitionReport =
    */
   | { op: 'fenced'; partitions: number[] };
 
-/** Every CONTROL record, the cluster's included. */
-export type AnyControl = ControlMessage | PartitionControl | PartitionReport;
+/** Every CONTROL record (an older name, kept for the shard's code). */
+export type AnyControl = ControlMessage;
 
-export type ControlOp = AnyControl['op'];
+export type ControlOp = ControlMessage['op'];
 /** What the front sends a shard, and what a shard sends the front. */
-export type FrontToShard = Extract<ControlMessage, { op: 'events' | 'drain' | 'stop' | 'rewatch' }>;
-export type ShardToFront = Extract<ControlMessage, { op: 'store' }>;
+export type FrontToShard = Extract<ControlMessage, { op: 'events' | 'drain' | 'stop' | 'rewatch' | 'gain' | 'lose' }>;
+export type ShardToFront = Extract<ControlMessage, { op: 'store' | 'gained' | 'gainFailed' | 'lost' | 'fenced' }>;
 
 const OPS: ReadonlySet<string> = new Set<ControlOp>([
   'events', 'drain', 'stop', 'rewatch', 'store', 'gain', 'lose', 'gained', 'gainFailed', 'lost', 'fenced',
@@ -73,15 +71,12 @@ export function encodeControl(msg: AnyControl): string {
   return JSON.stringify(msg);
 }
 
-/**
- * Both sides are this server: a malformed message is a bug, reported with its text. Cluster
- * records pass too (see PartitionControl); `decodeAnyControl` says so in its type.
- */
+/** Both sides are this server: a malformed message is a bug, reported with its text. */
 export function decodeControl(json: string): ControlMessage {
-  return decodeAnyControl(json) as ControlMessage;
+  return decodeAnyControl(json);
 }
 
-export function decodeAnyControl(json: string): AnyControl {
+export function decodeAnyControl(json: string): ControlMessage {
   const msg = JSON.parse(json) as { op?: unknown };
   if (typeof msg !== 'object' || msg === null || typeof msg.op !== 'string' || !OPS.has(msg.op)) {
     throw new Error(`unknown control message: ${json.slice(0, 200)}`);

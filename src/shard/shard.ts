@@ -188,8 +188,7 @@ export class Shard {
 
   /** A CONTROL message for the front, sent now. */
   private tellFront(msg: ShardToFront | PartitionReport): void {
-    // the front's ControlMessage type learns the cluster's reports when it handles them (messages.ts)
-    this.out.control(msg as unknown as ShardToFront);
+    this.out.control(msg);
     this.out.flush();
   }
 
@@ -386,7 +385,11 @@ export class Shard {
         this.handover.lose(msg.partitions);
         break;
       case 'store':
-        throw new Error('a shard got the control message a shard sends the front');
+      case 'gained':
+      case 'gainFailed':
+      case 'lost':
+      case 'fenced':
+        throw new Error(`a shard got the control message a shard sends the front: ${msg.op}`);
       default:
         msg satisfies never;
     }
