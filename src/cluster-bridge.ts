@@ -79,6 +79,7 @@ export class ClusterBridge implements ClusterView {
       },
     );
     this.links = new LinkServer({ nodeId: config.nodeId, secret: config.clusterSecret, tls: this.tls, local: this.localNode() });
+    router.clustered = true;
     dispatcher.onRemoteRelease = (conn) => {
       for (const p of this.peers.values()) p.client.release(conn);
     };

@@ -25,6 +25,15 @@ export class ShardRouter {
   /** Cluster mode: send partition p's requests to link `link` (a local shard, or another node's link). */
   setRoute(partition: number, link: number): void {
     this.route[partition] = link;
+    if (link >= this.shards) this.clustered = true;
+  }
+
+  /** Cluster mode (set at start): even one local shard is not the whole broker. */
+  clustered = false;
+
+  /** One link serves every partition: commands that could span partitions need no splitting. */
+  get single(): boolean {
+    return this.shards === 1 && !this.clustered;
   }
 
   shardOfQueue(queue: string): number {

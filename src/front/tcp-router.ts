@@ -106,7 +106,7 @@ export class TcpRouter {
     } else if (FANOUT_COMMANDS.has(cmd)) {
       // always merged on the front, which also owns the rates METRICS reports
       this.answerLater(conn, seq, null, this.fanout.run(Uint8Array.prototype.slice.call(buf, start, end) as Uint8Array, conn.format));
-    } else if (this.shards === 1) {
+    } else if (this.shardRouter.single) {
       conn.send(0, seq, payload);
     } else if (cmd === 'ACKB') {
       this.ackBatch(conn, seq, buf, start, end);

@@ -83,9 +83,14 @@ export async function settled(nodes: ReadonlyArray<ClusterProc>): Promise<Map<st
   return served;
 }
 
-export async function waitSettled(nodes: ReadonlyArray<ClusterProc>, timeoutMs: number, what: string): Promise<Map<string, number[]>> {
+/** `balanced`: also every live node serves ⌊P/n⌋ or ⌈P/n⌉ partitions (a joining node got its share). */
+export async function waitSettled(nodes: ReadonlyArray<ClusterProc>, timeoutMs: number, what: string, balanced = false): Promise<Map<string, number[]>> {
+  const even = (m: Map<string, number[]>) => [...m.values()].every((ps) => Math.abs(ps.length - PARTITION_COUNT / m.size) < 1);
   try {
-    return (await waitFor(() => settled(nodes), timeoutMs, what))!;
+    return (await waitFor(async () => {
+      const m = await settled(nodes);
+      return m !== null && (!balanced || even(m)) ? m : null;
+    }, timeoutMs, what))!;
   } catch (e) {
     const tails = nodes.map((n) => `--- ${n.nodeId} (${n.alive ? 'alive' : 'dead'})\n${n.server.output().slice(-2000)}`).join('\n');
     throw new Error(`${(e as Error).message}\n${tails}`);

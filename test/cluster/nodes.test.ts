@@ -48,8 +48,9 @@ function queuesOn(served: Map<string, number[]>, perNode: number): Map<string, s
   for (const [id, ps] of served) for (const p of ps) ownerOf.set(p, id);
   for (let i = 0; [...byNode.values()].some((l) => l.length < perNode); i++) {
     const q = `cq-${i}`;
-    const list = byNode.get(ownerOf.get(partitionOf(q))!)!;
-    if (list.length < perNode) list.push(q);
+    const owner = ownerOf.get(partitionOf(q));
+    const list = owner === undefined ? undefined : byNode.get(owner);
+    if (list !== undefined && list.length < perNode) list.push(q);
   }
   return byNode;
 }
@@ -88,7 +89,7 @@ async function drain(c: WireClient, acker: WireClient, queues: string[]): Promis
 describe('cluster mode: three nodes over one PostgreSQL', { skip: NO_PG }, () => {
   test('pushes through A are pulled through B, acked through C, and every node answers the merged view', async () => {
     const [a, b, c] = await nodes('cluster_three', ['node-a', 'node-b', 'node-c']);
-    const served = await waitSettled([a!, b!, c!], 20_000, 'three nodes share the partitions');
+    const served = await waitSettled([a!, b!, c!], 20_000, 'three nodes share the partitions', true);
     assert.deepEqual([...served.values()].map((ps) => ps.length).sort(), [85, 85, 86]);
     const queues = [...queuesOn(served, 3).values()].flat();
     const ca = await client(a!);
@@ -123,7 +124,7 @@ describe('cluster mode: three nodes over one PostgreSQL', { skip: NO_PG }, () =>
 
   test('a job pulled through a connection to B fails back when that connection closes, wherever its partition lives', async () => {
     const [a, b] = await nodes('cluster_connlost', ['node-a', 'node-b']);
-    const served = await waitSettled([a!, b!], 20_000, 'two nodes share the partitions');
+    const served = await waitSettled([a!, b!], 20_000, 'two nodes share the partitions', true);
     const [q] = queuesOn(new Map([['node-a', served.get('node-a')!]]), 1).get('node-a')!;
     const ca = await client(a!);
     const pushed = await callRetrying(ca, { cmd: 'PUSH', queue: q!, data: 1, max_attempts: 3 });
@@ -140,7 +141,7 @@ describe('cluster mode: three nodes over one PostgreSQL', { skip: NO_PG }, () =>
 
   test('SIGKILL of the leader: a new leader serves every partition within 2 × LEASE_TTL_MS and every job completes once', async () => {
     const three = await nodes('cluster_kill_leader', ['node-a', 'node-b', 'node-c']);
-    const served = await waitSettled(three, 20_000, 'three nodes share the partitions');
+    const served = await waitSettled(three, 20_000, 'three nodes share the partitions', true);
     const queues = [...queuesOn(served, 2).values()].flat();
     const health = await Promise.all(three.map((n) => n.get<{ is_leader: boolean }>('/health')));
     const leader = three[health.findIndex((h) => h.is_leader)]!;
@@ -163,21 +164,29 @@ describe('cluster mode: three nodes over one PostgreSQL', { skip: NO_PG }, () =>
     assert.deepEqual([...got].sort((x, y) => x - y), [...pushed.keys()].sort((x, y) => x - y), 'every job pushed before the kill completes exactly once');
   });
 
-  test('SIGSTOP past the lease, then SIGCONT: the stopped node rejoins and nothing is lost or duplicated', async () => {
+  test('SIGSTOP past the lease, then SIGCONT: the stopped node rejoins and nothing is lost or duplicated', async (t) => {
     const three = await nodes('cluster_stop', ['node-a', 'node-b', 'node-c']);
-    const served = await waitSettled(three, 20_000, 'three nodes share the partitions');
+    const served = await waitSettled(three, 20_000, 'three nodes share the partitions', true);
     const queues = [...queuesOn(served, 2).values()].flat();
     const [a, b, c] = three as [ClusterProc, ClusterProc, ClusterProc];
     const cc = await client(c);
     const pushedBefore = await pushAll(cc, queues, 3);
 
     c.kill('SIGSTOP');
+    // a push C reads only after SIGCONT, possibly before it noticed its leases are gone: its
+    // commit must be fenced (refused, nothing stored) unless C still holds the partition
+    const onC = queuesOn(served, 1).get('node-c')![0]!;
+    cc.write({ cmd: 'PUSH', queue: onC, data: { stale: true } });
     await waitSettled([a, b], 4 * TTL, 'A and B take over while C is stopped');
     const ca = await client(a);
     const pushedDuring = await pushAll(ca, queues, 2);
     c.kill('SIGCONT');
+    const stale = await cc.next(10_000);
+    t.diagnostic(`the push C read after SIGCONT was answered ${JSON.stringify(stale)}`);
+    if (stale.ok === true) pushedDuring.set(stale.id as number, onC);
+    else assert.match(String(stale.error), /not served|Storage unavailable|no longer holds/, `the stale push was refused: ${JSON.stringify(stale)}`);
     // C finds its leases gone, stops serving them, and takes a share again
-    await waitSettled(three, 6 * TTL, 'C rejoins');
+    await waitSettled(three, 6 * TTL, 'C rejoins', true);
     const pushedAfter = await pushAll(cc, queues, 1);
 
     const cb = await client(b);
@@ -192,13 +201,13 @@ describe('cluster mode: three nodes over one PostgreSQL', { skip: NO_PG }, () =>
     const a = await ClusterProc.start(url, 'node-a', TTL);
     const b = await ClusterProc.start(url, 'node-b', TTL);
     procs.push(a, b);
-    const served = await waitSettled([a, b], 20_000, 'two nodes share the partitions');
+    const served = await waitSettled([a, b], 20_000, 'two nodes share the partitions', true);
     const queues = [...queuesOn(served, 4).values()].flat();
     const ca = await client(a);
     const pushed = await pushAll(ca, queues, 4);
     const c = await ClusterProc.start(url, 'node-c', TTL);
     procs.push(c);
-    const after = await waitSettled([a, b, c], 6 * TTL, 'C takes a third');
+    const after = await waitSettled([a, b, c], 6 * TTL, 'C takes a third', true);
     assert.deepEqual([...after.values()].map((ps) => ps.length).sort(), [85, 85, 86]);
     const cc = await client(c);
     const got = await drain(cc, ca, queues);
