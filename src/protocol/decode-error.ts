@@ -39,6 +39,6 @@ export function parseJson(bytes: Uint8Array, reqIdWalk: JsonWalk | null): unknow
     return JSON.parse(utf8Text(buf, 0, buf.length));
   } catch (e) {
     const detail = e instanceof Error ? e.message : String(e);
-    throw new DecodeError(errors.invalidJson(detail), reqIdWalk === null ? null : scanJsonReqId(reqIdWalk, buf, 0, buf.length));
+    throw new DecodeError(errors.invalidJson(detail), reqIdWalk === null ? null : scanJsonReqId(buf, 0, buf.length, reqIdWalk));
   }
 }

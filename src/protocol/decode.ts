@@ -115,7 +115,7 @@ export class RequestDecoder {
       o = this.unpackr.unpack(bytes);
     } catch (e) {
       const detail = e instanceof Error ? e.message : String(e);
-      throw new DecodeError(errors.invalidMsgpack(detail), scanMsgpackReqId(this.mwalk, bytes, 0, bytes.length));
+      throw new DecodeError(errors.invalidMsgpack(detail), scanMsgpackReqId(bytes, 0, bytes.length, this.mwalk));
     }
     if (!isObj(o) || Object.getPrototypeOf(o) !== Object.prototype) throw new DecodeError(errors.badRequest('Request must be a MessagePack map with string keys'), null);
     return commandOf(o, opts, this.stringifySource(opts.payloadLimit ?? PAYLOAD_LIMIT), reqIdOf(o.reqId));

@@ -13,6 +13,31 @@ import { Format, type Result } from './result.js';
 export { httpStatusOf } from './encode-http.js';
 export { decodeInternalAnswer } from './internal.js';
 
+/** scratch of the one-off writer of encodeError (an error map is small; the writer grows if not) */
+const ERROR_SCRATCH = 256;
+
+/**
+ * The error answer bytes (`reqId` echoed on TCP) for a caller that owns no AnswerEncoder (the
+ * cluster link's refusals): the same bytes as AnswerEncoder.error, with a small writer made per
+ * MessagePack call. Owners answering many requests use their AnswerEncoder.
+ */
+export function encodeError(format: Format, err: FlashqError, reqId: ReqId): Uint8Array {
+  switch (format) {
+    case Format.TcpJson:
+      return Buffer.from(tcpJsonError(err, reqId), 'utf8');
+    case Format.TcpMsgpack:
+      return msgpackError(new MsgpackAnswerWriter(ERROR_SCRATCH), err, reqId);
+    case Format.Http:
+      return Buffer.from(httpError(err), 'utf8');
+    case Format.Internal:
+      return Buffer.from(internalError(err), 'utf8');
+    case Format.Grpc:
+      return encodeGrpcError(err);
+    default:
+      throw errors.internal(`no encoder for format ${String(format)}`);
+  }
+}
+
 /**
  * Renders answers for every format. Each owner (a shard, the front's fanout and routers) makes one
  * and keeps it: the scratch writers and their queue-name memos inside are reused from answer to
@@ -50,19 +75,6 @@ export class AnswerEncoder {
 
   /** The error answer bytes (`reqId` echoed on TCP); the HTTP status is httpStatusOf(err). */
   error(format: Format, err: FlashqError, reqId: ReqId): Uint8Array {
-    switch (format) {
-      case Format.TcpJson:
-        return Buffer.from(tcpJsonError(err, reqId), 'utf8');
-      case Format.TcpMsgpack:
-        return msgpackError(this.msgpack, err, reqId);
-      case Format.Http:
-        return Buffer.from(httpError(err), 'utf8');
-      case Format.Internal:
-        return Buffer.from(internalError(err), 'utf8');
-      case Format.Grpc:
-        return encodeGrpcError(err);
-      default:
-        throw errors.internal(`no encoder for format ${String(format)}`);
-    }
+    return format === Format.TcpMsgpack ? msgpackError(this.msgpack, err, reqId) : encodeError(format, err, reqId);
   }
 }

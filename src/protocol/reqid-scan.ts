@@ -1,15 +1,16 @@
 import { asBuffer, bytesEqual, shortText, utf8Text } from '../base/bytes.js';
-import { type JsonWalk, skipWs, stringToken } from './json-walk.js';
-import { type MsgpackWalk, skipMsgpack } from './msgpack-walk.js';
+import { JsonWalk, skipWs, stringToken } from './json-walk.js';
+import { MsgpackWalk, skipMsgpack } from './msgpack-walk.js';
 
 /**
  * The `reqId` of a request that was not decoded (an answer the front makes itself, or a line
- * that is not valid JSON), so the error answer can still echo it. Walks the whole top level
- * with the caller's walker.
+ * that is not valid JSON), so the error answer can still echo it. Walks the whole top level with
+ * the caller's walker when it passes one (decoders do), else with one made for the call (error
+ * paths off any decoder).
  */
 
 /** The top-level `reqId` (string or number) of JSON bytes; null when absent, of another type, or unreadable. */
-export function scanJsonReqId(walk: JsonWalk, b: Uint8Array, start: number, end: number): string | number | null {
+export function scanJsonReqId(b: Uint8Array, start: number, end: number, walk: JsonWalk = new JsonWalk()): string | number | null {
   let i = skipWs(b, start, end);
   if (b[i] !== 0x7b) return null;
   i = skipWs(b, i + 1, end);
@@ -48,7 +49,7 @@ function reqIdValue(b: Uint8Array, vs: number, ve: number): string | number | nu
 }
 
 /** The top-level `reqId` of a MessagePack request (last occurrence), or null. */
-export function scanMsgpackReqId(mwalk: MsgpackWalk, b: Uint8Array, start: number, end: number): string | number | null {
+export function scanMsgpackReqId(b: Uint8Array, start: number, end: number, mwalk: MsgpackWalk = new MsgpackWalk()): string | number | null {
   let count = mwalk.readMapHeader(b, start, end);
   if (count < 0) return null;
   let i = mwalk.next;

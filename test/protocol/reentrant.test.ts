@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { pack } from 'msgpackr';
 import { DecodeError, RequestDecoder } from '../../src/protocol/decode.js';
-import { AnswerEncoder } from '../../src/protocol/encode.js';
+import { AnswerEncoder, encodeError } from '../../src/protocol/encode.js';
+import { errors } from '../../src/base/errors.js';
 import { encodeGrpc, GrpcDecoder, GrpcMethod } from '../../src/protocol/grpc-codec.js';
 import { ProtoReader, ProtoWriter } from '../../src/protocol/grpc-wire.js';
 import { LineSplitter } from '../../src/protocol/json-lines.js';
@@ -191,5 +192,13 @@ describe('reentrant parsers', () => {
       Buffer.from(a.answer(f, req('qa'), jobsOf('qa'), 1)),
     ]);
     assert.deepEqual(got, want);
+    // encodeError, for callers owning no encoder, renders what an encoder renders
+    const formats5 = [...formats, Format.Internal];
+    for (const f of formats5) {
+      for (const reqId of [null, 'r-1', 42]) {
+        const err = errors.rateLimited();
+        assert.deepEqual(Buffer.from(encodeError(f, err, reqId)), Buffer.from(a.error(f, err, reqId)), `format ${f}, reqId ${reqId}`);
+      }
+    }
   });
 });

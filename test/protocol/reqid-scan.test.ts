@@ -2,29 +2,27 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pack } from 'msgpackr';
 import { scanJsonReqId, scanMsgpackReqId } from '../../src/protocol/reqid-scan.js';
-import { JsonWalk } from '../../src/protocol/json-walk.js';
-import { MsgpackWalk } from '../../src/protocol/msgpack-walk.js';
 
 describe('reqId scanning (for answers made without a full decode)', () => {
   it('finds a string or number reqId in JSON, before malformed bytes', () => {
     const b = Buffer.from('{"cmd":"PUSH","data":{"reqId":"nested"},"reqId":"r-1","queue":');
-    assert.equal(scanJsonReqId(new JsonWalk(), b, 0, b.length), 'r-1');
+    assert.equal(scanJsonReqId(b, 0, b.length), 'r-1');
     const c = Buffer.from('{"reqId":17,"cmd":}');
-    assert.equal(scanJsonReqId(new JsonWalk(), c, 0, c.length), 17);
+    assert.equal(scanJsonReqId(c, 0, c.length), 17);
     const d = Buffer.from('{"reqId":{"a":1},"cmd":"X"}');
-    assert.equal(scanJsonReqId(new JsonWalk(), d, 0, d.length), null);
+    assert.equal(scanJsonReqId(d, 0, d.length), null);
     const e = Buffer.from('{"cmd":"X"}');
-    assert.equal(scanJsonReqId(new JsonWalk(), e, 0, e.length), null);
+    assert.equal(scanJsonReqId(e, 0, e.length), null);
     const f = Buffer.from('{"reqId":"a\\"b"}');
-    assert.equal(scanJsonReqId(new JsonWalk(), f, 0, f.length), 'a"b');
+    assert.equal(scanJsonReqId(f, 0, f.length), 'a"b');
   });
 
   it('finds a reqId in MessagePack', () => {
     const b = pack({ cmd: 'PUSH', data: { reqId: 'nested' }, reqId: 'r-2' });
-    assert.equal(scanMsgpackReqId(new MsgpackWalk(), b, 0, b.length), 'r-2');
+    assert.equal(scanMsgpackReqId(b, 0, b.length), 'r-2');
     const c = pack({ reqId: 9, cmd: 'X' });
-    assert.equal(scanMsgpackReqId(new MsgpackWalk(), c, 0, c.length), 9);
+    assert.equal(scanMsgpackReqId(c, 0, c.length), 9);
     const d = pack({ cmd: 'X' });
-    assert.equal(scanMsgpackReqId(new MsgpackWalk(), d, 0, d.length), null);
+    assert.equal(scanMsgpackReqId(d, 0, d.length), null);
   });
 });
