@@ -393,6 +393,26 @@ test('a record over the size limit closes the link cleanly; the link comes back;
   assert.ok(q.client.connected);
 });
 
+test('before the handshake a peer cannot make the owner allocate a big record, nor hold a socket past the deadline', async () => {
+  const p = await pair({ handshakeTimeoutMs: 300 });
+  open.push(p);
+  const { lines } = await captureLogs(async () => {
+    const big = connect(p.port, '127.0.0.1');
+    big.on('error', () => {});
+    await new Promise<void>((r) => big.once('connect', () => r()));
+    const head = Buffer.alloc(4);
+    head.writeUInt32LE(50 * 1024 * 1024);
+    big.write(head);
+    await new Promise<void>((r) => big.once('close', () => r()).resume());
+    const silent = connect(p.port, '127.0.0.1');
+    silent.on('error', () => {});
+    await new Promise<void>((r) => silent.once('close', () => r()).resume());
+  });
+  assert.ok(lines.some((l) => l.msg === 'cluster link refused' && /record of 52428800 bytes over the link's limit of 1024/.test(String(l.reason))), JSON.stringify(lines));
+  assert.ok(lines.some((l) => l.msg === 'cluster link refused' && /no handshake within 300 ms/.test(String(l.reason))));
+  assert.equal(p.server.sessionCount, 0);
+});
+
 test('a partition this node does not serve is answered at once; node-wide requests are answered by the node', async () => {
   const p = await started();
   await waitFor(() => p.client.connected);
