@@ -127,3 +127,29 @@ export function makePki(): TestPki {
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
+
+/** Certificates of cluster nodes: each serves and presents the same one, so both usages are in it. */
+export interface NodePki {
+  ca: Buffer;
+  /** two nodes signed by the CA, and one signed by another CA */
+  nodes: Array<{ cert: Buffer; key: Buffer }>;
+  rogue: { cert: Buffer; key: Buffer };
+  remove(): void;
+}
+
+export function makeNodePki(): NodePki {
+  const dir = mkdtempSync(join(tmpdir(), 'flashq-tls-'));
+  newCa(dir, 'ca');
+  newCa(dir, 'rogue-ca');
+  const ext = 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n';
+  signed(dir, 'ca', 'node-a', 'node-a', ext);
+  signed(dir, 'ca', 'node-b', 'node-b', ext);
+  signed(dir, 'rogue-ca', 'rogue', 'node-r', ext);
+  const pair = (name: string) => ({ cert: readFileSync(join(dir, `${name}.pem`)), key: readFileSync(join(dir, `${name}.key`)) });
+  return {
+    ca: readFileSync(join(dir, 'ca.pem')),
+    nodes: [pair('node-a'), pair('node-b')],
+    rogue: pair('rogue'),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
