@@ -17,10 +17,11 @@ export const enum ErrorCode {
   TooManyQueues = 10,
   Internal = 11,
   TooManyConnections = 12,
+  NotServed = 13,
 }
 
 /** HTTP status per code (index = code). */
-export const HTTP_STATUS: readonly number[] = [200, 400, 404, 409, 413, 429, 409, 409, 401, 503, 429, 500, 503];
+export const HTTP_STATUS: readonly number[] = [200, 400, 404, 409, 413, 429, 409, 409, 401, 503, 429, 500, 503, 503];
 
 /** gRPC status per code (index = code), numeric values of @grpc/grpc-js `status`. */
 export const GRPC_STATUS: readonly number[] = [
@@ -37,6 +38,7 @@ export const GRPC_STATUS: readonly number[] = [
   8, // RESOURCE_EXHAUSTED (too many queues)
   13, // INTERNAL
   8, // RESOURCE_EXHAUSTED (too many connections)
+  14, // UNAVAILABLE (partition not served here: moving between nodes)
 ];
 
 export class FlashqError extends Error {
@@ -78,5 +80,7 @@ export const errors = {
     new FlashqError(ErrorCode.TooManyConnections, `Too many connections (max ${max}): try again later or raise MAX_CONNECTIONS`),
   storageUnavailable: (detail?: string) =>
     new FlashqError(ErrorCode.StorageUnavailable, detail ? `Storage unavailable: ${detail}` : 'Storage unavailable'),
+  /** cluster mode: the partition is not (or not yet, or no longer) served by this node's shard */
+  notServed: (partition: number) => new FlashqError(ErrorCode.NotServed, `Partition ${partition} is not served by this node`),
   internal: (detail: string) => new FlashqError(ErrorCode.Internal, `Internal error: ${detail}`),
 };

@@ -1,11 +1,8 @@
 import type postgres from 'postgres';
-import { FENCE_SQLSTATE } from './schema.js';
+import { FENCE_STATEMENT, fenceParameters, isFenceError, type Hold } from '../store/fence.js';
 
-/** A partition lease as a node holds it: the epoch it took the partition at. */
-export interface Hold {
-  partition: number;
-  epoch: number;
-}
+// the fence's statement lives in the store (its pipelined commit sends it); re-exported for the agent
+export { FENCE_STATEMENT, fenceParameters, isFenceError, refusedPartitions, type Hold } from '../store/fence.js';
 
 /**
  * The node no longer holds a partition it is writing: another node has taken it over (a higher
@@ -25,27 +22,6 @@ export class FencedError extends Error {
 
 /** Anything that runs a statement: a pool or the `tx` of `sql.begin`. */
 type Queryable = Pick<postgres.Sql<Record<string, never>>, 'unsafe'>;
-
-/**
- * The fence as one statement, for a store that pipelines its commit: parameters are
- * (node id, partitions as JSON text, epochs as JSON text, idle-in-transaction bound in ms). An
- * error with code FENCE_SQLSTATE (see isFenceError) aborts the transaction.
- */
-export const FENCE_STATEMENT =
-  'select flashq_fence($1::text, array(select json_array_elements_text($2::text::json))::smallint[], ' +
-  'array(select json_array_elements_text($3::text::json))::bigint[], $4::integer)';
-
-/** The parameters of FENCE_STATEMENT for `holds` (deduplicated by partition). */
-export function fenceParameters(nodeId: string, holds: ReadonlyArray<Hold>, idleMs: number): [string, string, string, number] {
-  const seen = new Map<number, number>();
-  for (const h of holds) seen.set(h.partition, h.epoch);
-  return [nodeId, JSON.stringify([...seen.keys()]), JSON.stringify([...seen.values()]), Math.max(0, Math.floor(idleMs))];
-}
-
-/** Whether a driver error is the fence refusing the transaction. */
-export function isFenceError(e: unknown): boolean {
-  return (e as { code?: unknown } | null)?.code === FENCE_SQLSTATE;
-}
 
 /**
  * Inside the caller's transaction (`sql.begin`), verify that `nodeId` still holds every partition

@@ -14,7 +14,7 @@ import type {
 } from './types.js';
 
 export interface EngineOptions {
-  /** which of the PARTITIONS this engine owns (a shard owns `p % shards === shardIndex`). */
+  /** which of the PARTITIONS this engine owns at start (a shard owns `p % shards === shardIndex`; a cluster shard starts with none and adopts partitions as its node takes them). */
   owns: (partition: number) => boolean;
   /** completed + failed jobs retained for lookup (oldest evicted first). */
   keepCompleted: number;
@@ -45,6 +45,8 @@ export interface RestoreInput {
   queues: QueueSettings[];
   crons: Array<Omit<CronView, 'nextRun'> & { nextRun: number }>;
   seqs: Array<{ partition: number; seq: number }>;
+  /** the partitions this input is the whole stored state of (absent: every partition the engine owns) */
+  partitions?: number[];
 }
 
 /**
@@ -121,7 +123,7 @@ export interface EngineApi {
   /** A remote parent reached an outcome: release (or fail) local children waiting on it. */
   parentResolved(parentId: number, outcome: 'completed' | 'failed', now: number): void;
   /** Remote parents that local waiting-children jobs still wait on (re-watched after recovery). */
-  pendingRemoteParents(): Array<{ parentId: number; partition: number }>;
+  pendingRemoteParents(): Array<{ parentId: number; partition: number; watcher: number }>;
 
   // ---- time ----
   /** Apply everything due at `now`: delayed → ready, ttl expiry, active timeouts, due crons. */

@@ -41,6 +41,15 @@ export class CronTable {
     return old;
   }
 
+  /** Remove every cron `drop` selects (their partition left this engine); returns them. */
+  deleteWhere(drop: (cron: Cron) => boolean): Cron[] {
+    const out: Cron[] = [];
+    for (const cron of this.byName.values()) if (drop(cron)) out.push(cron);
+    for (const cron of out) this.byName.delete(cron.name);
+    if (out.length > 0) this.due.compact();
+    return out;
+  }
+
   /** Take the next cron due at `now` off the schedule; the caller reschedules it. */
   popDue(now: number): Cron | undefined {
     return this.due.popDue(now);

@@ -85,6 +85,26 @@ export class Dependencies {
     list.push(child);
   }
 
+  /**
+   * A child keeps waiting on a parent whose partition this engine dropped: the parent is remote
+   * now, and its new owner's notice (after a re-watch) releases the child.
+   */
+  awaitRemote(child: Job, parentId: number): void {
+    let list = this.remoteWaits.get(parentId);
+    if (list === undefined) this.remoteWaits.set(parentId, (list = []));
+    list.push(child);
+  }
+
+  /** Forget children that left every structure (their partition was dropped). */
+  forgetGone(): void {
+    for (const [parentId, children] of this.remoteWaits) {
+      let live = 0;
+      for (const child of children) if (child.st !== GONE) children[live++] = child;
+      children.length = live;
+      if (live === 0) this.remoteWaits.delete(parentId);
+    }
+  }
+
   /** A remote parent's status as answered, corrected by a notice that arrived meanwhile. */
   remoteStatus(parentId: number, answered: ParentStatus): ParentStatus {
     return answered === 'pending' ? (this.early.get(parentId) ?? 'pending') : answered;
@@ -114,11 +134,12 @@ export class Dependencies {
     for (const child of children) this.parentDone(child, parentId, outcome, now);
   }
 
-  /** Remote parents still awaited by a local job in waiting-children. */
-  pending(): Array<{ parentId: number; partition: number }> {
-    const out: Array<{ parentId: number; partition: number }> = [];
+  /** Remote parents still awaited by a local job in waiting-children (`watcher`: the partition of one). */
+  pending(): Array<{ parentId: number; partition: number; watcher: number }> {
+    const out: Array<{ parentId: number; partition: number; watcher: number }> = [];
     for (const [parentId, children] of this.remoteWaits) {
-      if (children.some((j) => j.st === CHILDREN)) out.push({ parentId, partition: partitionOfId(parentId) });
+      const waiting = children.find((j) => j.st === CHILDREN);
+      if (waiting !== undefined) out.push({ parentId, partition: partitionOfId(parentId), watcher: waiting.q.partition });
       else this.remoteWaits.delete(parentId);
     }
     return out;

@@ -5,10 +5,12 @@ import { CONNECTION_LOST, EngineState } from './state.js';
 import { nextRunAfter } from './cron-schedule.js';
 import { ACTIVE, COMPLETED, FAILED, JobRef, STATE_NAMES, extraOf, idOf, keyOf } from './job.js';
 import { isValidName, validateQueueName } from './names.js';
+import { partitionOf } from './partition.js';
 import { pushJobs } from './push.js';
 import type { Queue } from './queue.js';
 import { TokenBucket } from './rate-limit.js';
 import { restore } from './restore.js';
+import { adoptPartitions, dropPartitions, footprint, type Footprint } from './handover.js';
 import { nextDue, promoteDue, tick } from './timers.js';
 import type {
   Changes,
@@ -300,7 +302,10 @@ export class Engine implements EngineApi {
     c.crons.set({ name, queue, schedule, data, priority, nextRun });
     if (old !== undefined) this.releaseCronQueue(old.queue);
     const v: CronView = { name, queue, data, schedule, priority, nextRun };
-    if (c.persist) c.changes.cronUpsert(v);
+    if (c.persist) {
+      const from = old === undefined ? -1 : partitionOf(old.queue);
+      c.changes.cronUpsert(v, from === q.partition ? -1 : from);
+    }
     return v;
   }
 
@@ -309,7 +314,7 @@ export class Engine implements EngineApi {
     const old = c.crons.delete(name);
     if (old === undefined) return false;
     this.releaseCronQueue(old.queue);
-    if (c.persist) c.changes.cronDelete(name);
+    if (c.persist) c.changes.cronDelete(name, partitionOf(old.queue));
     return true;
   }
 
@@ -334,7 +339,7 @@ export class Engine implements EngineApi {
     this.c.deps.resolved(parentId, outcome, now);
   }
 
-  pendingRemoteParents(): Array<{ parentId: number; partition: number }> {
+  pendingRemoteParents(): Array<{ parentId: number; partition: number; watcher: number }> {
     return this.c.deps.pending();
   }
 
@@ -360,12 +365,47 @@ export class Engine implements EngineApi {
 
   takeChanges(): Changes {
     if (this.c.persist) return this.c.changes.take();
-    return { inserted: [], updated: [], deleted: [], retimed: [], queues: [], cronsUpserted: [], cronsDeleted: [], seqs: [] };
+    return {
+      inserted: [],
+      updated: [],
+      deleted: [],
+      retimed: [],
+      queues: [],
+      cronsUpserted: [],
+      cronsDeleted: [],
+      seqs: [],
+      cronsFired: [],
+      cronPartitions: [],
+    };
   }
 
   // ---- recovery ----
 
   restore(input: RestoreInput, now: number): void {
     restore(this.c, input, now);
+  }
+
+  // ---- partitions changing hands (cluster mode) ----
+
+  /** Start serving `partitions` (none held now) with their stored state (`input` may hold more). */
+  adoptPartitions(partitions: readonly number[], input: RestoreInput, now: number): void {
+    adoptPartitions(this.c, partitions, input, now);
+  }
+
+  /** Stop serving `partitions`, freeing all their state; returns the number of jobs dropped. */
+  dropPartitions(partitions: readonly number[]): number {
+    return dropPartitions(this.c, partitions);
+  }
+
+  /** Partitions held now, ascending. */
+  heldPartitions(): number[] {
+    const out: number[] = [];
+    for (let p = 0; p < this.c.tables.length; p++) if (this.c.owns(p)) out.push(p);
+    return out;
+  }
+
+  /** What the engine holds, counted. */
+  footprint(): Footprint {
+    return footprint(this.c);
   }
 }

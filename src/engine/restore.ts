@@ -6,24 +6,36 @@ import { isValidName } from './names.js';
 import { partitionOf, partitionOfId, seqOfId } from './partition.js';
 import { errors } from '../base/errors.js';
 import { TokenBucket } from './rate-limit.js';
+import { PARTITIONS } from './types.js';
 
 /**
  * Load stored state into an empty engine. Loading itself records no changes; what recovery then
  * decides (leases lost while down, children released or failed, retention trimmed) does.
  */
 export function restore(c: EngineState, input: RestoreInput, now: number): void {
+  const mask = new Uint8Array(PARTITIONS);
+  for (let p = 0; p < PARTITIONS; p++) if (c.owns(p)) mask[p] = 1;
+  restorePartitions(c, mask, input, now);
+}
+
+/**
+ * Load the stored state of the partitions marked in `mask` (held, with empty tables) into the
+ * engine, which may be serving other partitions meanwhile: a cluster shard taking partitions
+ * over restores them exactly as a start would. Rows of other partitions in `input` are ignored.
+ */
+export function restorePartitions(c: EngineState, mask: Uint8Array, input: RestoreInput, now: number): void {
   for (const { partition, seq } of input.seqs) {
-    if (c.tables[partition] !== undefined && seq > c.seqs[partition]!) c.seqs[partition] = seq;
+    if (mask[partition] === 1 && seq > c.seqs[partition]!) c.seqs[partition] = seq;
   }
   for (const s of input.queues) {
-    if (!isValidName(s.name) || !c.owns(partitionOf(s.name))) continue;
+    if (!isValidName(s.name) || mask[partitionOf(s.name)] !== 1) continue;
     const q = c.queue(s.name, true);
     q.paused = s.paused;
     q.rate = s.rateLimit !== null && s.rateLimit > 0 ? new TokenBucket(s.rateLimit, now) : null;
     q.concurrency = s.concurrencyLimit !== null && s.concurrencyLimit > 0 ? s.concurrencyLimit : 0;
   }
 
-  const rows = input.jobs.filter((r) => c.tables[partitionOfId(r.id)] !== undefined).sort((a, b) => a.id - b.id);
+  const rows = input.jobs.filter((r) => mask[partitionOfId(r.id)] === 1).sort((a, b) => a.id - b.id);
   const waiting: Array<[Job, RestoredJob]> = [];
   const children: Job[] = [];
   const lost: Job[] = [];
@@ -138,15 +150,19 @@ export function restore(c: EngineState, input: RestoreInput, now: number): void 
   }
 
   for (const cr of input.crons) {
-    if (!isValidName(cr.name) || !isValidName(cr.queue) || !c.owns(partitionOf(cr.queue))) continue;
+    if (!isValidName(cr.name) || !isValidName(cr.queue) || mask[partitionOf(cr.queue)] !== 1) continue;
     const q = c.queue(cr.queue, true);
     q.crons++;
     const old = c.crons.set({ name: cr.name, queue: cr.queue, schedule: cr.schedule, data: cr.data, priority: cr.priority, nextRun: cr.nextRun });
-    if (old !== undefined) c.queues.get(old.queue)!.crons--;
+    if (old !== undefined) {
+      const oq = c.queues.get(old.queue)!;
+      oq.crons--;
+      c.maybeForget(oq);
+    }
   }
 
-  for (const table of c.tables) table?.settle();
-  for (const q of [...c.queues.values()]) c.maybeForget(q);
+  for (let p = 0; p < PARTITIONS; p++) if (mask[p] === 1) c.tables[p]?.settle();
+  for (const q of [...c.queues.values()]) if (mask[q.partition] === 1) c.maybeForget(q);
 }
 
 function claimIfFree(c: EngineState, job: Job): void {

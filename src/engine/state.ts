@@ -46,7 +46,6 @@ function isLive(st: number): boolean {
  * only validate and then call these.
  */
 export class EngineState {
-  readonly owns: (partition: number) => boolean;
   readonly maxQueues: number;
   readonly persist: boolean;
 
@@ -77,7 +76,6 @@ export class EngineState {
   readonly counters: Counters = { totalPushed: 0, totalCompleted: 0, totalFailed: 0, latencySumMs: 0 };
 
   constructor(opts: EngineOptions) {
-    this.owns = opts.owns;
     this.maxQueues = opts.maxQueues;
     this.persist = opts.persist;
     this.changes = new ChangeLog();
@@ -89,6 +87,11 @@ export class EngineState {
   }
 
   // ---- lookup ----
+
+  /** Whether this engine holds the partition now (a cluster shard gains and drops partitions). */
+  owns(p: number): boolean {
+    return this.tables[p] !== undefined;
+  }
 
   find(id: number): Job | undefined {
     if (!(id > 0) || !Number.isSafeInteger(id)) return undefined;
@@ -388,7 +391,7 @@ export class EngineState {
     list.push(job);
   }
 
-  private dropLease(job: Job): void {
+  dropLease(job: Job): void {
     if (job.own === 0) return;
     const list = this.leases.get(job.own);
     if (list === undefined) return;

@@ -55,7 +55,8 @@ function fire(c: EngineState, cron: Cron, now: number): void {
   } catch {
     next = Infinity; // validated at upsert; a schedule without future runs just stops
   }
+  const prev = cron.nextRun;
   c.crons.reschedule(cron, next);
-  if (c.persist) c.changes.cronUpsert(cronView(cron));
+  if (c.persist) c.changes.cronFired(cronView(cron), prev);
 }
 

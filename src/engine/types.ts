@@ -174,6 +174,21 @@ export interface Changes {
   retimed: number[];
   /** highest seq used per partition, for partitions whose sequence advanced */
   seqs: Array<{ partition: number; seq: number }>;
+  /**
+   * crons the clock fired this turn (each also in `cronsUpserted`), with the next run they had
+   * before: in cluster mode the store advances it by compare-and-set, so a run fires once
+   */
+  cronsFired: CronFiring[];
+  /** partitions of cron rows deleted, or left by a cron that moved to another queue, this turn */
+  cronPartitions: number[];
+}
+
+/** One cron firing as the store needs it: which row, the next run it had, the next run it has. */
+export interface CronFiring {
+  name: string;
+  partition: number;
+  prev: number;
+  next: number;
 }
 
 /** What the shard must do after commands: wake waiters, publish, notify other partitions. */

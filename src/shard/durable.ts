@@ -1,4 +1,6 @@
+import type { RestoreInput } from '../engine/api.js';
 import type { Changes } from '../engine/types.js';
+import type { Hold } from '../store/fence.js';
 import { openPgShardStore, type RecoveryListener, type ShardStoreConfig } from '../store/shard-store.js';
 import type { ShardOptions } from './start.js';
 
@@ -10,6 +12,8 @@ export interface ShardStore {
   readonly available: boolean;
   /** load the committed state (reported to `listener`, which the store keeps for later rebuilds) */
   recover(listener: RecoveryListener): Promise<void>;
+  /** cluster mode: load partitions the node took, behind the fence, and hand them to `apply` */
+  loadTaken(holds: Hold[], apply: (input: RestoreInput) => void): Promise<void>;
   close(): Promise<void>;
 }
 

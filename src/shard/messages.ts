@@ -20,24 +20,73 @@ export type ControlMessage =
   /** shard → front: its store went up or down (/health `postgres_connected`) */
   | { op: 'store'; available: boolean };
 
-export type ControlOp = ControlMessage['op'];
+/**
+ * Cluster mode's CONTROL records (CLUSTER_MODE=1; the shard started with `ShardOptions.cluster`).
+ * The front sends shard s only partitions p with p % count = s. Both kinds of shard (inline and
+ * worker thread) handle them in `Shard.control`, the same as the records above.
+ *
+ * The front's `ControlMessage` type does not list them yet, so that Server.onControl's exhaustive
+ * switch keeps compiling until it handles them: decodeControl accepts them (typed as
+ * ControlMessage), encodeControl takes them. Whoever wires the front adds
+ * `| PartitionControl | PartitionReport` to ControlMessage together with the cases.
+ */
+export type PartitionControl =
+  /**
+   * The node took these partitions (lease epochs, same order): load them from PostgreSQL behind
+   * the fence, restore them into the live engine, then serve them and report `gained`. Until
+   * then requests for them are answered `Partition P is not served by this node`.
+   */
+  | { op: 'gain'; partitions: number[]; epochs: number[] }
+  /**
+   * Stop serving these partitions: requests for them are refused from now on and blocked pulls on
+   * their queues answer at once with no job; once the commits in flight have settled, every piece
+   * of their state is dropped and `lost` reported. Partitions still loading are cancelled.
+   */
+  | { op: 'lose'; partitions: number[] };
+
+export type PartitionReport =
+  /** shard → front: these partitions are served now (route their requests here) */
+  | { op: 'gained'; partitions: number[] }
+  /** shard → front: loading them failed (PostgreSQL, the fence refused, or already held); not served */
+  | { op: 'gainFailed'; partitions: number[]; error: string }
+  /** shard → front: answer to `lose`, once nothing of them is left here (the lease may go) */
+  | { op: 'lost'; partitions: number[] }
+  /**
+   * shard → front: a commit was refused because another node holds these partitions now (or a
+   * cron of theirs fired elsewhere); they were dropped here at once and are not served
+   */
+  | { op: 'fenced'; partitions: number[] };
+
+/** Every CONTROL record, the cluster's included. */
+export type AnyControl = ControlMessage | PartitionControl | PartitionReport;
+
+export type ControlOp = AnyControl['op'];
 /** What the front sends a shard, and what a shard sends the front. */
 export type FrontToShard = Extract<ControlMessage, { op: 'events' | 'drain' | 'stop' | 'rewatch' }>;
 export type ShardToFront = Extract<ControlMessage, { op: 'store' }>;
 
-const OPS: ReadonlySet<string> = new Set<ControlOp>(['events', 'drain', 'stop', 'rewatch', 'store']);
+const OPS: ReadonlySet<string> = new Set<ControlOp>([
+  'events', 'drain', 'stop', 'rewatch', 'store', 'gain', 'lose', 'gained', 'gainFailed', 'lost', 'fenced',
+]);
 
-export function encodeControl(msg: ControlMessage): string {
+export function encodeControl(msg: AnyControl): string {
   return JSON.stringify(msg);
 }
 
-/** Both sides are this server: a malformed message is a bug, reported with its text. */
+/**
+ * Both sides are this server: a malformed message is a bug, reported with its text. Cluster
+ * records pass too (see PartitionControl); `decodeAnyControl` says so in its type.
+ */
 export function decodeControl(json: string): ControlMessage {
+  return decodeAnyControl(json) as ControlMessage;
+}
+
+export function decodeAnyControl(json: string): AnyControl {
   const msg = JSON.parse(json) as { op?: unknown };
   if (typeof msg !== 'object' || msg === null || typeof msg.op !== 'string' || !OPS.has(msg.op)) {
     throw new Error(`unknown control message: ${json.slice(0, 200)}`);
   }
-  return msg as ControlMessage;
+  return msg as AnyControl;
 }
 
 /** SHARD_MSG records: shards asking each other about parents that live elsewhere. */

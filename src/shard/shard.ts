@@ -9,7 +9,9 @@ import { ErrorCode, FlashqError, errors } from '../base/errors.js';
 import type { Request } from '../protocol/request.js';
 import { Format, type Result } from '../protocol/result.js';
 import type { ShardStore } from './durable.js';
-import type { ControlMessage, ShardMessage, ShardToFront } from './messages.js';
+import type { ControlMessage, PartitionControl, PartitionReport, ShardMessage, ShardToFront } from './messages.js';
+import { Handover } from './handover.js';
+import { Stand, ServedPartitions } from './partitions.js';
 import type { Outbox } from './outbox.js';
 import type { ShardOptions } from './start.js';
 import { Waiters, type Waiter } from './waiters.js';
@@ -88,6 +90,9 @@ export class Shard {
   private readonly decodeOptions: DecodeOptions;
   private readonly decoder = new RequestDecoder();
   private readonly encoder = new AnswerEncoder();
+  /** cluster mode: the partitions served, loading and leaving (null on a single node) */
+  private readonly parts: ServedPartitions | null;
+  private readonly handover: Handover | null;
 
   constructor(
     private readonly opts: ShardOptions,
@@ -96,13 +101,46 @@ export class Shard {
     private readonly clock: () => number = Date.now,
   ) {
     this.decodeOptions = { maxBatch: opts.maxBatch, payloadSpans: true };
+    this.parts = opts.cluster ? new ServedPartitions(opts.index, opts.count) : null;
+    this.handover = this.parts === null ? null : this.newHandover(this.parts);
     this.engine = this.newEngine();
+  }
+
+  private newHandover(parts: ServedPartitions): Handover {
+    return new Handover({
+      parts,
+      store: this.store,
+      engine: () => this.engine,
+      now: () => this.clock(),
+      report: (msg) => this.tellFront(msg),
+      releasePulls: (gone) => {
+        for (const w of this.waiters.takeQueues((q) => gone[partitionOf(q)] === 1)) this.expire(w);
+      },
+      settled: () => this.settled(),
+      endTurn: () => this.endTurn(),
+      rewatch: () => {
+        this.rewatchRemoteParents();
+        for (let s = 0; s < this.opts.count; s++) {
+          if (s !== this.opts.index) this.sendShard(s, { t: 'rewatch', owner: this.opts.index });
+        }
+      },
+    });
+  }
+
+  /** Resolves once every commit handed over so far, and any handed over meanwhile, has settled. */
+  private async settled(): Promise<void> {
+    let tail: Promise<void>;
+    do {
+      tail = this.commitTail;
+      await tail;
+    } while (tail !== this.commitTail);
   }
 
   private newEngine(): Engine {
     const opts = this.opts;
     const engine = new Engine({
-      owns: (p) => p % opts.count === opts.index,
+      // a cluster shard starts with no partition: they come with `gain`
+      owns: this.parts !== null ? () => false : (p) => p % opts.count === opts.index,
       keepCompleted: Math.max(1, Math.ceil(opts.keepCompleted / opts.count)),
       maxQueues: opts.maxQueues,
       persist: this.store !== null,
@@ -117,9 +155,14 @@ export class Shard {
    * goes to the front.
    */
   async recover(): Promise<void> {
+    const parts = this.parts;
     await this.store?.recover({
       restore: (input, rebuilt) => this.restore(input, rebuilt),
       availability: (up) => this.tellFront({ op: 'store', available: up }),
+      partitions:
+        parts === null
+          ? undefined
+          : { epochOf: (p) => parts.epochOf(p), served: () => parts.served(), fenced: (ps) => this.handover!.fenced(ps) },
     });
   }
 
@@ -131,7 +174,11 @@ export class Shard {
    */
   private restore(input: RestoreInput, rebuilt: boolean): void {
     this.engine = this.newEngine();
-    this.engine.restore(input, this.clock());
+    if (this.parts !== null) {
+      // what the store reloaded of the partitions served now (one dropped meanwhile stays out)
+      const parts = this.parts;
+      this.engine.adoptPartitions((input.partitions ?? []).filter((p) => parts.stand[p] === Stand.Served), input, this.clock());
+    } else this.engine.restore(input, this.clock());
     if (rebuilt) {
       this.rewatchRemoteParents();
       for (let s = 0; s < this.opts.count; s++) {
@@ -142,8 +189,9 @@ export class Shard {
   }
 
   /** A CONTROL message for the front, sent now. */
-  private tellFront(msg: ShardToFront): void {
-    this.out.control(msg);
+  private tellFront(msg: ShardToFront | PartitionReport): void {
+    // the front's ControlMessage type learns the cluster's reports when it handles them (messages.ts)
+    this.out.control(msg as unknown as ShardToFront);
     this.out.flush();
   }
 
@@ -172,6 +220,7 @@ export class Shard {
   private run(conn: number, seq: number, format: Format, request: Request, reqId: string | number | null): void {
     const now = this.clock();
     try {
+      if (this.parts !== null) this.parts.check(request);
       if (this.store && !this.store.available && MUTATING.has(request.cmd)) throw errors.storageUnavailable();
       // the front routed by a scan that keeps the first of duplicate keys; the decoder kept the last
       if (request.cmd !== 'JOBS' && 'queue' in request) this.checkOwned(request.queue);
@@ -279,6 +328,7 @@ export class Shard {
     const r = p.request;
     try {
       for (const [parent, status] of p.statuses) if (status === 'unknown') throw errors.jobNotFound(parent);
+      if (this.parts !== null && !this.parts.servesQueue(r.queue)) throw errors.notServed(partitionOf(r.queue));
       if (this.store && !this.store.available) throw errors.storageUnavailable();
       const jobs = this.engine.push(r.queue, r.cmd === 'PUSH' ? [r.job] : r.jobs, now, p.statuses);
       this.reply(p.conn, p.seq, p.format, r, { kind: 'pushed', jobs }, p.reqId);
@@ -291,13 +341,14 @@ export class Shard {
   /** After recovery: ask the owners of remote parents again (their answers release children). */
   private rewatchRemoteParents(onlyOwner?: number): void {
     // partition `index` is always one of this shard's own, so the owner's notices route back here
-    for (const { parentId } of this.engine.pendingRemoteParents()) {
+    for (const { parentId, watcher } of this.engine.pendingRemoteParents()) {
       const owner = this.shardOfPartition(partitionOfId(parentId));
       if (onlyOwner !== undefined && owner !== onlyOwner) continue;
       this.sendShard(owner, {
         t: 'watch',
         parent: parentId,
-        partition: this.opts.index,
+        // a cluster node may not hold partition `index`: name a partition the waiting child is in
+        partition: this.parts !== null ? watcher : this.opts.index,
         from: this.opts.index,
       });
     }
@@ -311,7 +362,7 @@ export class Shard {
   }
 
   /** The front's CONTROL messages; inline and worker shards both come here for every one. */
-  control(msg: ControlMessage): void {
+  control(msg: ControlMessage | PartitionControl): void {
     switch (msg.op) {
       case 'events':
         this.eventsOn = msg.on;
@@ -327,6 +378,14 @@ export class Shard {
       case 'stop':
         // the adapter closes the shard once this turn has ended (see stopRequested)
         this.stopRequested = true;
+        break;
+      case 'gain':
+        if (this.handover === null) throw new Error('`gain` is for a cluster shard (ShardOptions.cluster)');
+        this.handover.gain(msg.partitions, msg.epochs);
+        break;
+      case 'lose':
+        if (this.handover === null) throw new Error('`lose` is for a cluster shard (ShardOptions.cluster)');
+        this.handover.lose(msg.partitions);
         break;
       case 'store':
         throw new Error('a shard got the control message a shard sends the front');

@@ -75,6 +75,18 @@ export class Waiters {
     for (const w of [...set]) this.finish(w);
   }
 
+  /** Remove and return the waiters of the queues `pick` selects (their partition is leaving). */
+  takeQueues(pick: (queue: string) => boolean): Waiter[] {
+    const out: Waiter[] = [];
+    for (const [queue, list] of this.byQueue) {
+      if (!pick(queue)) continue;
+      for (const w of list) if (!w.done) out.push(w);
+      this.byQueue.delete(queue);
+    }
+    for (const w of out) this.finish(w);
+    return out;
+  }
+
   /** Remove and return every waiter (stop: they are answered with no job). */
   takeAll(): Waiter[] {
     const out: Waiter[] = [];

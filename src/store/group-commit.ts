@@ -51,6 +51,8 @@ export interface GroupCommitOptions {
    */
   timeoutMs?: number;
   clock?: () => number;
+  /** write sets carry what a fenced cluster commit needs (buildWriteSet's `cluster`) */
+  cluster?: boolean;
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -129,7 +131,7 @@ export class GroupCommit {
     let ws: WriteSet;
     const t0 = performance.now();
     try {
-      ws = buildWriteSet(b.turns);
+      ws = buildWriteSet(b.turns, this.opts.cluster === true);
     } catch (e) {
       this.done(b, e instanceof Error ? e : new Error(String(e)));
       return;

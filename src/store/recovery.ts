@@ -2,6 +2,7 @@ import type { RestoreInput, RestoredJob } from '../engine/api.js';
 import { PARTITIONS, type JobState, type QueueSettings } from '../engine/types.js';
 import type { Sql } from './connection.js';
 import { copyValue, readCopy } from './copy-out.js';
+import { FENCE_STATEMENT, fenceParameters, type Hold } from './fence.js';
 import { ownedBy, type Ownership } from './transaction.js';
 
 // Jobs are read with COPY (copy-out.ts), columns in this order; arrays come back as JSON text
@@ -57,9 +58,33 @@ function toJob(c: string[]): RestoredJob {
  * first, the retention order), queue settings, crons and id sequences. Finished rows beyond the
  * bound (left by a smaller KEEP_COMPLETED than before) are deleted so they cannot come back.
  */
-export async function loadShard(sql: Sql, owner: Ownership, keepFinished: number): Promise<RestoreInput> {
-  const mine = ownedBy(owner);
+export function loadShard(sql: Sql, owner: Ownership, keepFinished: number): Promise<RestoreInput> {
+  return loadWhere(sql, ownedBy(owner), keepFinished, null);
+}
+
+/** How a cluster node proves, inside the reload's transaction, that it holds what it reads. */
+export interface LoadFence {
+  nodeId: string;
+  idleMs: number;
+}
+
+/**
+ * The same for the partitions a cluster node took (`holds`, at the epochs it took them): the
+ * read runs behind the fence, so it sees every commit of the previous owner and trims finished
+ * rows only while this node holds the partitions. `partitions` of the result lists them.
+ */
+export async function loadPartitions(sql: Sql, holds: ReadonlyArray<Hold>, keepFinished: number, fence: LoadFence): Promise<RestoreInput> {
+  const parts = holds.map((h) => h.partition);
+  for (const p of parts) if (!Number.isInteger(p) || p < 0 || p >= PARTITIONS) throw new Error(`partition ${p} is out of range`);
+  if (parts.length === 0) return { jobs: [], queues: [], crons: [], seqs: [], partitions: [] };
+  const input = await loadWhere(sql, `partition = any('{${parts.join(',')}}'::smallint[])`, keepFinished, fenceParameters(fence.nodeId, holds, fence.idleMs));
+  input.partitions = parts;
+  return input;
+}
+
+async function loadWhere(sql: Sql, mine: string, keepFinished: number, fence: unknown[] | null): Promise<RestoreInput> {
   return sql.begin('isolation level repeatable read', async (tx) => {
+    if (fence !== null) await tx.unsafe(FENCE_STATEMENT, fence as never[]);
     const jobs: RestoredJob[] = [];
     await readCopy(tx, `copy (${JOB_SELECT} where state not in ${FINISHED} and ${mine} order by id) to stdout`, (c) => jobs.push(toJob(c)));
     const finished: RestoredJob[] = [];

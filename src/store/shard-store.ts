@@ -4,9 +4,10 @@ import type { Changes } from '../engine/types.js';
 import { log } from '../log.js';
 import { connect, errorText, type Sql } from './connection.js';
 import { GroupCommit, StoreTimeout, withTimeout } from './group-commit.js';
-import { loadShard } from './recovery.js';
-import { writeTransaction, type Ownership } from './transaction.js';
-import { isEmptyChanges } from './write-set.js';
+import { CommitRefused, isFenceError, refusedPartitions, type Hold } from './fence.js';
+import { loadPartitions, loadShard } from './recovery.js';
+import { writeTransaction, type CommitFence, type Ownership } from './transaction.js';
+import { isEmptyChanges, type WriteSet } from './write-set.js';
 
 export interface ShardStoreConfig {
   url: string;
@@ -23,6 +24,21 @@ export interface StoreOwner {
   count: number;
   /** completed + failed jobs the whole server keeps (each shard loads its share) */
   keepCompleted: number;
+  /**
+   * Cluster mode: the store loads nothing at start, reloads only the partitions its shard serves,
+   * and fences every commit with their epochs (`idleMs` bounds a stalled transaction).
+   */
+  cluster?: { nodeId: string; idleMs: number } | null;
+}
+
+/** What a cluster shard tells its store about the partitions it serves. */
+export interface PartitionKeeper {
+  /** the epoch this node holds partition p at, while its shard may still write it (else -1) */
+  epochOf(p: number): number;
+  /** the partitions served now, with their epochs: a rebuild reloads exactly these */
+  served(): Hold[];
+  /** a commit was refused: another node holds these partitions now; stop serving them at once */
+  fenced(partitions: number[]): void;
 }
 
 /**
@@ -38,7 +54,11 @@ export interface RecoveryListener {
   restore(input: RestoreInput, rebuilt: boolean): void;
   /** the store went up (recovered, or back after an outage) or down */
   availability(up: boolean): void;
+  /** cluster mode only */
+  partitions?: PartitionKeeper;
 }
+
+const EMPTY: RestoreInput = Object.freeze({ jobs: [], queues: [], crons: [], seqs: [], partitions: [] }) as unknown as RestoreInput;
 
 const PING_MS = 1000;
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -77,6 +97,11 @@ export class PgShardStore {
   private closed = false;
   private pinging = false;
   private pingTimer: NodeJS.Timeout | null = null;
+  private readonly fence: CommitFence | null;
+  /** cluster mode: reads partitions taken over, beside the commits of the shard's connection */
+  private loader: Sql | null = null;
+  /** reloads (partitions taken over, rebuilds) run one at a time, each applied before the next */
+  private loads: Promise<unknown> = Promise.resolve();
 
   constructor(opts: StoreOwner, cfg: ShardStoreConfig) {
     this.owner = { index: opts.index, count: opts.count };
@@ -86,12 +111,28 @@ export class PgShardStore {
     this.timeoutMs = cfg.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.loadTimeoutMs = cfg.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS;
     this.sql = this.connection();
+    const cluster = opts.cluster ?? null;
+    this.fence =
+      cluster === null
+        ? null
+        : { nodeId: cluster.nodeId, idleMs: cluster.idleMs, epochOf: (p) => this.listener?.partitions?.epochOf(p) ?? -1 };
     this.writer = new GroupCommit({
       mode: cfg.persist,
       timeoutMs: this.timeoutMs,
-      write: (ws) => writeTransaction(this.sql, ws, this.owner, partitionOf),
+      cluster: this.fence !== null,
+      write: (ws) => (this.fence === null ? writeTransaction(this.sql, ws, this.owner, partitionOf) : this.writeFenced(ws)),
       onFailure: (err) => this.failed(err),
     });
+  }
+
+  /** A cluster commit; a refusal names the partitions another node holds now. */
+  private async writeFenced(ws: WriteSet): Promise<void> {
+    try {
+      await writeTransaction(this.sql, ws, this.owner, partitionOf, this.fence);
+    } catch (e) {
+      if (isFenceError(e)) throw new CommitRefused(refusedPartitions(e) ?? ws.partitions ?? [], e);
+      throw e;
+    }
   }
 
   get available(): boolean {
@@ -117,7 +158,8 @@ export class PgShardStore {
   /** Start: load the committed state into the shard's engine and commit what restoring changed. */
   async recover(listener: RecoveryListener): Promise<void> {
     this.listener = listener;
-    const input = await this.load();
+    // a cluster shard starts empty: partitions come with `gain` (see loadTaken)
+    const input = this.fence !== null ? EMPTY : await this.load();
     listener.restore(input, false);
     await this.writer.idle();
     if (!this.writer.open) throw new Error('committing the recovered state failed');
@@ -128,11 +170,42 @@ export class PgShardStore {
     this.pingTimer.unref();
   }
 
+  /**
+   * Cluster mode: read the partitions the node took (`holds`, at the epochs it took them) behind
+   * the fence, and hand them to `apply` (synchronously, before any other reload starts). Rejects
+   * when PostgreSQL fails or the fence refuses (another node holds one of them now).
+   */
+  loadTaken(holds: Hold[], apply: (input: RestoreInput) => void): Promise<void> {
+    const fence = this.fence;
+    if (fence === null) return Promise.reject(new Error('loadTaken is for cluster mode'));
+    return this.serially(async () => {
+      this.loader ??= connect(this.url, { max: 1, name: `${this.name} loader`, connectTimeout: Math.max(1, Math.ceil(this.timeoutMs / 1000)) });
+      const loader = this.loader;
+      try {
+        const input = await withTimeout(loadPartitions(loader, holds, this.keepFinished, fence), this.loadTimeoutMs, 'a partition reload');
+        apply(input);
+      } catch (e) {
+        if (e instanceof StoreTimeout && this.loader === loader) {
+          this.loader = null;
+          void loader.end({ timeout: 0 }).catch(() => {});
+        }
+        throw e;
+      }
+    });
+  }
+
+  private serially<T>(step: () => Promise<T>): Promise<T> {
+    const run = this.loads.then(step, step);
+    this.loads = run.catch(() => {});
+    return run;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.pingTimer) clearInterval(this.pingTimer);
     this.pingTimer = null;
     await this.writer.idle();
+    await this.loader?.end({ timeout: 2 }).catch(() => {});
     await this.sql.end({ timeout: 2 }).catch(() => {});
     log.info('store closed', { ...this.writer.stats });
   }
@@ -140,6 +213,8 @@ export class PgShardStore {
   // ------------------------------------------------------------ failure and way back
 
   private failed(err: Error): void {
+    // refused partitions go at once; the others the failed commits touched come back by the rebuild
+    if (err instanceof CommitRefused) this.listener?.partitions?.fenced(err.partitions);
     this.needsRebuild = true;
     if (err instanceof StoreTimeout) this.replaceConnection();
     this.goDown(err);
@@ -176,7 +251,12 @@ export class PgShardStore {
    * Its connection is replaced (its backend is terminated before the next rebuild reads).
    */
   private async load(): Promise<RestoreInput> {
+    const fence = this.fence;
     try {
+      if (fence !== null) {
+        const holds = this.listener?.partitions?.served() ?? [];
+        return await withTimeout(loadPartitions(this.sql, holds, this.keepFinished, fence), this.loadTimeoutMs, 'the shard reload');
+      }
       return await withTimeout(loadShard(this.sql, this.owner, this.keepFinished), this.loadTimeoutMs, 'the shard reload');
     } catch (e) {
       if (e instanceof StoreTimeout) this.replaceConnection();
@@ -268,12 +348,16 @@ export class PgShardStore {
   private async rebuild(): Promise<void> {
     const listener = this.listener!;
     await this.endStaleBackends();
-    const input = await this.load();
-    this.state = 'rebuilding';
-    // from here on the turns are the new engine's: accept them (commands stay refused until up)
-    this.needsRebuild = false;
-    this.writer.reopen();
-    listener.restore(input, true);
+    // one reload at a time: a partition taken over meanwhile is applied before or after, whole
+    const input = await this.serially(async () => {
+      const loaded = await this.load();
+      this.state = 'rebuilding';
+      // from here on the turns are the new engine's: accept them (commands stay refused until up)
+      this.needsRebuild = false;
+      this.writer.reopen();
+      listener.restore(loaded, true);
+      return loaded;
+    });
     await this.writer.idle();
     if (!this.writer.open) throw new Error('committing the rebuilt state failed');
     log.info('engine rebuilt from the store', { jobs: input.jobs.length });

@@ -1,4 +1,5 @@
 import { sendCopy, type Sql } from './connection.js';
+import { CRON_FIRE_STATEMENT, FENCE_STATEMENT, fenceParameters, isFenceError } from './fence.js';
 import { JOB_COLUMNS } from './schema.js';
 import type { WriteSet } from './write-set.js';
 
@@ -6,6 +7,18 @@ import type { WriteSet } from './write-set.js';
 export interface Ownership {
   index: number;
   count: number;
+}
+
+/**
+ * What a cluster shard's commit proves inside its transaction (store/fence.ts): that its node
+ * still holds every partition the commit writes, at the epoch it took it.
+ */
+export interface CommitFence {
+  nodeId: string;
+  /** idle-in-transaction bound the fence sets (a frozen node cannot hold its locks longer) */
+  idleMs: number;
+  /** the epoch this node holds partition p at (-1 when not held: the fence then refuses) */
+  epochOf(p: number): number;
 }
 
 /** SQL condition selecting the owned rows (`true` for a single shard). */
@@ -47,6 +60,9 @@ const INSERT_CRONS =
   'insert into flashq_crons (partition, name, queue, schedule, data, priority, next_run) ' +
   'select partition, name, queue, schedule, data, priority, next_run from json_to_recordset($1::text::json) ' +
   'as x(partition smallint, name text, queue text, schedule text, data text, priority integer, next_run bigint)';
+const DELETE_CRONS_FENCED =
+  'delete from flashq_crons where name in (select json_array_elements_text($1::text::json)) ' +
+  'and partition = any(array(select json_array_elements_text($2::text::json))::smallint[])';
 const UPSERT_SEQS =
   'insert into flashq_sequences (partition, seq) select p, s from json_to_recordset($1::text::json) ' +
   'as x(p smallint, s bigint) on conflict (partition) do update set seq = greatest(flashq_sequences.seq, excluded.seq)';
@@ -58,8 +74,18 @@ const UPSERT_SEQS =
  * updates with the stage COPY when some updates are not grouped; everything else with COMMIT.
  * Any failure (a statement's error, or COMMIT answering ROLLBACK because the transaction had
  * aborted) rejects.
+ *
+ * With a `fence` (cluster mode) the fence and the crons' compare-and-set follow BEGIN in the same
+ * pipeline (no extra round trip); when either refuses, the transaction aborts and that refusal
+ * (isFenceError) is what rejects.
  */
-export async function writeTransaction(sql: Sql, ws: WriteSet, owner: Ownership, partitionOf: (queue: string) => number): Promise<void> {
+export async function writeTransaction(
+  sql: Sql,
+  ws: WriteSet,
+  owner: Ownership,
+  partitionOf: (queue: string) => number,
+  fence: CommitFence | null = null,
+): Promise<void> {
   const sent: Array<Promise<unknown>> = [];
   const send = (text: string, params: unknown[] = [], prepare = false): Promise<{ command?: string }> => {
     const q = sql.unsafe(text, params as never[], { prepare }).execute() as unknown as Promise<{ command?: string }>;
@@ -68,7 +94,20 @@ export async function writeTransaction(sql: Sql, ws: WriteSet, owner: Ownership,
     return q;
   };
   let commit: Promise<{ command?: string }> | null = null;
+  let refusal: unknown = null;
   send('begin');
+  if (fence !== null && ws.partitions !== null) {
+    const holds = ws.partitions.map((p) => ({ partition: p, epoch: fence.epochOf(p) }));
+    send(FENCE_STATEMENT, fenceParameters(fence.nodeId, holds, fence.idleMs), true).catch((e: unknown) => {
+      if (isFenceError(e)) refusal ??= e;
+    });
+    if (ws.cronFires.length > 0) {
+      const fires = ws.cronFires.map((f) => ({ p: f.partition, n: f.name, old: f.prev, new: f.next }));
+      send(CRON_FIRE_STATEMENT, [JSON.stringify(fires)]).catch((e: unknown) => {
+        if (isFenceError(e)) refusal ??= e;
+      });
+    }
+  }
   try {
     if (ws.insertCount > 0) await sendCopy(sql, INSERT_COPY, ws.inserts);
     for (const g of ws.updateGroups) {
@@ -95,9 +134,13 @@ export async function writeTransaction(sql: Sql, ws: WriteSet, owner: Ownership,
     if (ws.queuesDelete.length > 0) send(DELETE_QUEUES, [JSON.stringify(ws.queuesDelete)]);
     if (ws.cronNames.length > 0) {
       // a cron is keyed by name within its shard: rewrite every touched name among our partitions
-      send(`delete from flashq_crons where name in (select json_array_elements_text($1::text::json)) and ${ownedBy(owner)}`, [
-        JSON.stringify(ws.cronNames),
-      ]);
+      // (in cluster mode: among those this commit fences, which include every cron row it touches)
+      if (fence !== null && ws.partitions !== null) send(DELETE_CRONS_FENCED, [JSON.stringify(ws.cronNames), JSON.stringify(ws.partitions)]);
+      else {
+        send(`delete from flashq_crons where name in (select json_array_elements_text($1::text::json)) and ${ownedBy(owner)}`, [
+          JSON.stringify(ws.cronNames),
+        ]);
+      }
       if (ws.cronsUpsert.length > 0) {
         const rows = ws.cronsUpsert.map((c) => ({
           partition: partitionOf(c.queue),
@@ -122,6 +165,7 @@ export async function writeTransaction(sql: Sql, ws: WriteSet, owner: Ownership,
   } catch (e) {
     // failed before COMMIT was sent: leave the transaction so the connection is usable again
     if (commit === null) await sql.unsafe('rollback').catch(() => {});
-    throw e;
+    // a refusal aborts the transaction, so the statements after it (a COPY…) fail as well
+    throw refusal ?? e;
   }
 }

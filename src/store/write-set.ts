@@ -1,5 +1,5 @@
-import { partitionOfId } from '../engine/partition.js';
-import type { Changes, CronView, JobView, QueueSettings } from '../engine/types.js';
+import { partitionOf, partitionOfId } from '../engine/partition.js';
+import { PARTITIONS, type Changes, type CronFiring, type CronView, type JobView, type QueueSettings } from '../engine/types.js';
 import { copyText, copyTextOrNull, intArray, textArray } from './copy-text.js';
 import { groupable, UpdateGrouper, type UpdateGroup } from './update-groups.js';
 
@@ -31,6 +31,16 @@ export interface WriteSet {
   cronNames: string[];
   cronsUpsert: CronView[];
   seqs: Map<number, number>;
+  /**
+   * Cluster mode only (else null): every partition the set writes, ascending — the commit fences
+   * exactly these.
+   */
+  partitions: number[] | null;
+  /**
+   * Cluster mode only: crons fired by the clock whose stored row no command of this merge rewrote
+   * before, with the next run the first firing saw and the one the last left (compare-and-set).
+   */
+  cronFires: CronFiring[];
 }
 
 export function isEmptyChanges(c: Changes): boolean {
@@ -68,8 +78,11 @@ function isDefault(q: QueueSettings): boolean {
   return !q.paused && q.rateLimit === null && q.concurrencyLimit === null;
 }
 
-/** Merge the Changes of several turns (oldest first) and render them. */
-export function buildWriteSet(turns: readonly Changes[]): WriteSet {
+/**
+ * Merge the Changes of several turns (oldest first) and render them. `cluster` adds what a
+ * fenced commit needs: the partitions written and the crons' compare-and-sets.
+ */
+export function buildWriteSet(turns: readonly Changes[], cluster = false): WriteSet {
   // Each turn hands out views of its own, so a job touched by several turns of this merge has
   // several (live, equal) views: it is written once, by id. One turn needs no such check.
   const merged = turns.length > 1;
@@ -121,6 +134,7 @@ export function buildWriteSet(turns: readonly Changes[]): WriteSet {
   for (const q of queues.values()) (isDefault(q) ? queuesDelete.push(q.name) : queuesUpsert.push(q));
   const cronsUpsert: CronView[] = [];
   for (const cr of crons.values()) if (cr !== null) cronsUpsert.push(cr);
+  const cronFires = cluster ? mergeFirings(turns) : NO_FIRINGS;
   return {
     inserts,
     insertCount,
@@ -133,5 +147,57 @@ export function buildWriteSet(turns: readonly Changes[]): WriteSet {
     cronNames: [...crons.keys()],
     cronsUpsert,
     seqs,
+    partitions: cluster ? partitionsWritten(turns, cronFires) : null,
+    cronFires,
   };
+}
+
+const NO_FIRINGS: CronFiring[] = [];
+
+/**
+ * Firings to compare-and-set: per cron, the next run before its first firing in the merge and
+ * after its last one, unless a command rewrote its row earlier in the merge (the row then holds
+ * the command's view, which this node wrote itself).
+ */
+function mergeFirings(turns: readonly Changes[]): CronFiring[] {
+  let out: Map<string, CronFiring> | null = null;
+  let rewritten: Set<string> | null = null;
+  for (const c of turns) {
+    for (const f of c.cronsFired) {
+      if (rewritten?.has(f.name)) continue;
+      const earlier = (out ??= new Map()).get(f.name);
+      if (earlier !== undefined) earlier.next = f.next;
+      else out.set(f.name, { ...f });
+    }
+    // this turn's own rewrites (a firing in the same turn was recorded only if it came first)
+    const fired = c.cronsFired.length === 0 ? null : new Set(c.cronsFired.map((f) => f.name));
+    for (const cr of c.cronsUpserted) if (fired === null || !fired.has(cr.name)) (rewritten ??= new Set()).add(cr.name);
+    for (const name of c.cronsDeleted) (rewritten ??= new Set()).add(name);
+  }
+  return out === null ? NO_FIRINGS : [...out.values()];
+}
+
+/** Every partition the merged turns write (job ids carry theirs, queues and crons hash theirs). */
+function partitionsWritten(turns: readonly Changes[], fires: readonly CronFiring[]): number[] {
+  const mark = new Uint8Array(PARTITIONS);
+  for (const c of turns) {
+    // views reading `unknown` are not written (see buildWriteSet): they fence nothing
+    for (let i = 0; i < c.inserted.length; i++) {
+      const v = c.inserted[i]!;
+      if (v.state !== 'unknown') mark[partitionOfId(v.id)] = 1;
+    }
+    for (let i = 0; i < c.updated.length; i++) {
+      const v = c.updated[i]!;
+      if (v.state !== 'unknown') mark[partitionOfId(v.id)] = 1;
+    }
+    for (let i = 0; i < c.deleted.length; i++) mark[partitionOfId(c.deleted[i]!)] = 1;
+    for (const q of c.queues) mark[partitionOf(q.name)] = 1;
+    for (const cr of c.cronsUpserted) mark[partitionOf(cr.queue)] = 1;
+    for (const p of c.cronPartitions) mark[p] = 1;
+    for (const s of c.seqs) mark[s.partition] = 1;
+  }
+  for (const f of fires) mark[f.partition] = 1;
+  const out: number[] = [];
+  for (let p = 0; p < PARTITIONS; p++) if (mark[p] === 1) out.push(p);
+  return out;
 }

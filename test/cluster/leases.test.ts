@@ -18,7 +18,7 @@ before(async () => {
   url = await freshDatabase('cluster_leases');
   sql = connect(url, { max: 6, name: 'cluster leases test' });
   await migrate(sql);
-  assert.deepEqual(await migrateCluster(sql), [1001]);
+  assert.deepEqual(await migrateCluster(sql), [1001, 1002]);
   await sql.unsafe('create table probe (tag text primary key)');
 });
 

@@ -7,7 +7,7 @@ test('without persistence no changes are recorded', () => {
   const e = engine();
   push(e, 'q');
   e.pause('q');
-  assert.deepEqual(e.takeChanges(), { inserted: [], updated: [], deleted: [], retimed: [], queues: [], cronsUpserted: [], cronsDeleted: [], seqs: [] });
+  assert.deepEqual(e.takeChanges(), { inserted: [], updated: [], deleted: [], retimed: [], queues: [], cronsUpserted: [], cronsDeleted: [], seqs: [], cronsFired: [], cronPartitions: [] });
 });
 
 test('pushed jobs are inserts with their current view, plus the advanced sequence', () => {

@@ -198,7 +198,7 @@ test('a child waits on a parent owned by another engine and is released by its n
   const parent = push(odd, qOdd);
   const child = pushWithRemote(even, qEven, job({ dependsOn: [parent] }));
   assert.equal(even.getState(child), 'waiting-children');
-  assert.deepEqual(even.pendingRemoteParents(), [{ parentId: parent, partition: partitionOfId(parent) }]);
+  assert.deepEqual(even.pendingRemoteParents(), [{ parentId: parent, partition: partitionOfId(parent), watcher: partitionOf(qEven) }]);
   complete(odd, qOdd, parent);
   const notices = exchange();
   assert.deepEqual(notices, [{ parentId: parent, outcome: 'completed', partition: partitionOf(qEven) }]);

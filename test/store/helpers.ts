@@ -6,7 +6,7 @@ import { query } from './pg.js';
 
 /** Changes of one turn: what a test sets, nothing else. */
 export function changes(c: Partial<Changes>): Changes {
-  return { inserted: [], updated: [], deleted: [], retimed: [], queues: [], cronsUpserted: [], cronsDeleted: [], seqs: [], ...c };
+  return { inserted: [], updated: [], deleted: [], retimed: [], queues: [], cronsUpserted: [], cronsDeleted: [], seqs: [], cronsFired: [], cronPartitions: [], ...c };
 }
 
 export interface JobRow {
