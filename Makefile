@@ -17,6 +17,7 @@ native-bench: build
 	node --expose-gc dist/native-bench/engine.js
 	node dist/native-bench/ring.js
 	node dist/native-bench/codec.js
+	node dist/native-bench/grpc-codec.js
 
 bench: build
 	node dist/bench/run.js

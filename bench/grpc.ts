@@ -18,7 +18,8 @@ import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import { fmt, machine, median, writeSection } from '../native-bench/report.js';
 import type { JobView } from '../src/engine/types.js';
-import { decodeGrpc, encodeGrpc, GrpcMethod } from '../src/protocol/grpc-codec.js';
+import { encodeGrpc, GrpcDecoder, GrpcMethod } from '../src/protocol/grpc-codec.js';
+import { ProtoWriter } from '../src/protocol/grpc-wire.js';
 import { DeliveryError } from './lib/delivery.js';
 import { summarise } from './lib/profile.js';
 import { payload } from './lib/raw.js';
@@ -251,7 +252,9 @@ export function codecChoice(): Array<{ label: string; ours: number; theirs: numb
   const record = Buffer.concat([Buffer.from([GrpcMethod.PushBatch]), push]);
   const views = Array.from({ length: BATCH }, (_, i) => view(i));
   const pullb = { cmd: 'PULLB' as const, queue: 'bench', count: BATCH, timeout: null };
-  const decodeOurs = perOp(() => decodeGrpc(record));
+  const decoder = new GrpcDecoder();
+  const writer = new ProtoWriter();
+  const decodeOurs = perOp(() => decoder.decode(record));
   const decodeTheirs = perOp(() => {
     const m = T('PushBatchRequest').decode(push) as unknown as { queue: string; jobs: Array<{ data: Uint8Array }> };
     for (const j of m.jobs) {
@@ -259,7 +262,7 @@ export function codecChoice(): Array<{ label: string; ours: number; theirs: numb
       JSON.parse(text);
     }
   });
-  const encodeOurs = perOp(() => encodeGrpc(pullb, { kind: 'jobs', jobs: views }));
+  const encodeOurs = perOp(() => encodeGrpc(writer, pullb, { kind: 'jobs', jobs: views }));
   const encodeTheirs = perOp(() => {
     const jobs = views.map((v) => ({ ...v, data: Buffer.from(v.data), uniqueKey: undefined, progressMsg: undefined }));
     T('PullBatchResponse').encode(T('PullBatchResponse').fromObject({ jobs })).finish();

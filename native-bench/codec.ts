@@ -7,15 +7,16 @@ import { loadavg } from 'node:os';
 import { pack, Packr, unpack } from 'msgpackr';
 import type { JobView } from '../src/engine/types.js';
 import { DEFAULT_MAX_BATCH, OBJECT_COMMANDS } from '../src/protocol/commands.js';
-import { decodeRequest } from '../src/protocol/decode.js';
+import { RequestDecoder } from '../src/protocol/decode.js';
 import { parseJson } from '../src/protocol/decode-error.js';
-import { encodeAnswer } from '../src/protocol/encode.js';
+import { AnswerEncoder } from '../src/protocol/encode.js';
 import { type Obj } from '../src/protocol/fields.js';
+import { AnswerWriter } from '../src/protocol/answer-writer.js';
 import { jobJson } from '../src/protocol/job-json.js';
 import { RawJsonSource, StringifySource } from '../src/protocol/payload-text.js';
 import type { Request } from '../src/protocol/request.js';
 import { Format, type Result } from '../src/protocol/result.js';
-import { scanJsonRoute, scanMsgpackRoute } from '../src/protocol/route-scan.js';
+import { RouteScanner } from '../src/protocol/route-scan.js';
 import { fmt, machine, measureAll as measureRounds, writeSection } from './report.js';
 import { activeJobView } from './job-view.js';
 
@@ -28,6 +29,12 @@ function measureAll(fns: Array<() => unknown>): number[] {
 }
 
 let sink: unknown;
+
+// one of each, as a shard and a front own them
+const decoder = new RequestDecoder();
+const encoder = new AnswerEncoder();
+const scanner = new RouteScanner();
+const ropeWriter = new AnswerWriter();
 function keep(v: unknown): void {
   sink = v;
 }
@@ -123,15 +130,15 @@ function ratio(slow: string, fast: string): string {
 console.log(`PUSHB of ${BATCH} jobs, data ~${dataBytes} B; JSON line ${pushbJson.length} B, MessagePack ${pushbMsgpack.length} B`);
 
 table('**Decode PUSHB** (per batch of 1000; jobs/s on one core)', 'batch', [
-  ['json', 'decodeRequest TcpJson (shipped: lite PUSHB parse, data validated in place, never built)', () => decodeRequest(Format.TcpJson, pushbJson, opts)],
-  ['stringify', 'JSON.parse, then JSON.stringify(parsed.data) per job', () => decodePushb(parseJson(pushbJson, false) as Obj, stringify, opts)],
+  ['json', 'decodeRequest TcpJson (shipped: lite PUSHB parse, data validated in place, never built)', () => decoder.decode(Format.TcpJson, pushbJson, opts)],
+  ['stringify', 'JSON.parse, then JSON.stringify(parsed.data) per job', () => decodePushb(parseJson(pushbJson, null) as Obj, stringify, opts)],
   [
     'slice',
     'JSON.parse, then slice each data\'s raw span (byte walker)',
-    () => decodePushb(parseJson(pushbJson, false) as Obj, raw.reset(pushbJson, 0, pushbJson.length, false), opts),
+    () => decodePushb(parseJson(pushbJson, null) as Obj, raw.reset(pushbJson, 0, pushbJson.length, false), opts),
   ],
   ['parse', 'JSON.parse of the line alone (floor of any JSON.parse design)', () => JSON.parse(pushbJson.toString())],
-  ['msgpack', 'decodeRequest TcpMsgpack (unpack, JSON.stringify per data)', () => decodeRequest(Format.TcpMsgpack, pushbMsgpack, opts)],
+  ['msgpack', 'decodeRequest TcpMsgpack (unpack, JSON.stringify per data)', () => decoder.decode(Format.TcpMsgpack, pushbMsgpack, opts)],
   ['unpack', 'msgpackr unpack alone', () => unpack(pushbMsgpack)],
 ]);
 
@@ -140,18 +147,18 @@ const recordsPackr = new Packr({ useRecords: true });
 const structuresPackr = new Packr({ structures: [] });
 const pulledJobs = pulled.kind === 'jobs' ? pulled.jobs : [];
 const encodeCases: Array<[string, string, () => unknown]> = [
-  ['tcpjson', 'TcpJson (shipped: each job\'s text written into one buffer, data inserted raw)', () => encodeAnswer(Format.TcpJson, pullbRequest, pulled, 42)],
+  ['tcpjson', 'TcpJson (shipped: each job\'s text written into one buffer, data inserted raw)', () => encoder.answer(Format.TcpJson, pullbRequest, pulled, 42)],
   [
     'rope',
     'the same text as one concatenated string, then Buffer.from',
     () => {
       let s = '{"ok":true,"reqId":42,"jobs":[';
-      for (let i = 0; i < pulledJobs.length; i++) s += (i === 0 ? '' : ',') + jobJson(pulledJobs[i]!);
+      for (let i = 0; i < pulledJobs.length; i++) s += (i === 0 ? '' : ',') + jobJson(ropeWriter, pulledJobs[i]!);
       return Buffer.from(s + ']}\n');
     },
   ],
-  ['http', 'Http envelope (job views with state)', () => encodeAnswer(Format.Http, pullbRequest, pulled, null)],
-  ['tcpmsgpack', 'TcpMsgpack (shipped: data transcoded from its JSON text, keys pre-encoded)', () => encodeAnswer(Format.TcpMsgpack, pullbRequest, pulled, 42)],
+  ['http', 'Http envelope (job views with state)', () => encoder.answer(Format.Http, pullbRequest, pulled, null)],
+  ['tcpmsgpack', 'TcpMsgpack (shipped: data transcoded from its JSON text, keys pre-encoded)', () => encoder.answer(Format.TcpMsgpack, pullbRequest, pulled, 42)],
   ['packr', 'msgpackr pack of the answer objects (JSON.parse per data)', () => plainPackr.pack({ ok: true, reqId: 42, jobs: pulledJobs.map(jobObject) })],
   ['records', 'msgpackr records (useRecords), same objects', () => recordsPackr.pack({ ok: true, reqId: 42, jobs: pulledJobs.map(jobObject) })],
   ['structures', 'msgpackr shared structures, same objects', () => structuresPackr.pack({ ok: true, reqId: 42, jobs: pulledJobs.map(jobObject) })],
@@ -162,14 +169,14 @@ const sizes = encodeCases
   .map(([id, , fn]) => `${id} ${fmt((fn() as Uint8Array).length)} B`);
 
 table('**Route scan on the front** (per request)', 'request', [
-  ['scan-push', 'JSON PUSH (cmd, queue first)', () => scanJsonRoute(pushLine, 0, pushLine.length)],
-  ['scan-ack', 'JSON ACK (id)', () => scanJsonRoute(ackLine, 0, ackLine.length)],
-  ['scan-pushb', `JSON PUSHB ${BATCH} jobs, queue first`, () => scanJsonRoute(pushbJson, 0, pushbJson.length)],
-  ['scan-last', `JSON PUSHB ${BATCH} jobs, queue last (walks ${fmt(pushbQueueLast.length)} B)`, () => scanJsonRoute(pushbQueueLast, 0, pushbQueueLast.length)],
-  ['mscan-push', 'MessagePack PUSH', () => scanMsgpackRoute(pushMsgpack, 0, pushMsgpack.length)],
-  ['mscan-ack', 'MessagePack ACK', () => scanMsgpackRoute(ackMsgpack, 0, ackMsgpack.length)],
-  ['mscan-pushb', `MessagePack PUSHB ${BATCH} jobs, queue first`, () => scanMsgpackRoute(pushbMsgpack, 0, pushbMsgpack.length)],
-  ['mscan-last', `MessagePack PUSHB ${BATCH} jobs, queue last`, () => scanMsgpackRoute(pushbMsgpackQueueLast, 0, pushbMsgpackQueueLast.length)],
+  ['scan-push', 'JSON PUSH (cmd, queue first)', () => scanner.scanJson(pushLine, 0, pushLine.length)],
+  ['scan-ack', 'JSON ACK (id)', () => scanner.scanJson(ackLine, 0, ackLine.length)],
+  ['scan-pushb', `JSON PUSHB ${BATCH} jobs, queue first`, () => scanner.scanJson(pushbJson, 0, pushbJson.length)],
+  ['scan-last', `JSON PUSHB ${BATCH} jobs, queue last (walks ${fmt(pushbQueueLast.length)} B)`, () => scanner.scanJson(pushbQueueLast, 0, pushbQueueLast.length)],
+  ['mscan-push', 'MessagePack PUSH', () => scanner.scanMsgpack(pushMsgpack, 0, pushMsgpack.length)],
+  ['mscan-ack', 'MessagePack ACK', () => scanner.scanMsgpack(ackMsgpack, 0, ackMsgpack.length)],
+  ['mscan-pushb', `MessagePack PUSHB ${BATCH} jobs, queue first`, () => scanner.scanMsgpack(pushbMsgpack, 0, pushbMsgpack.length)],
+  ['mscan-last', `MessagePack PUSHB ${BATCH} jobs, queue last`, () => scanner.scanMsgpack(pushbMsgpackQueueLast, 0, pushbMsgpackQueueLast.length)],
 ]);
 
 const conclusions = [

@@ -1,7 +1,7 @@
 import { partitionOf } from '../engine/partition.js';
 import type { JobView, QueueInfo, CronView, Counters } from '../engine/types.js';
-import { decodeRequest } from '../protocol/decode.js';
-import { encodeAnswer, encodeError } from '../protocol/encode.js';
+import { RequestDecoder } from '../protocol/decode.js';
+import { AnswerEncoder } from '../protocol/encode.js';
 import { decodeInternalAnswer as decodeInternal } from '../protocol/internal.js';
 import { ErrorCode, FlashqError, errors } from '../base/errors.js';
 import type { Request } from '../protocol/request.js';
@@ -24,6 +24,8 @@ export const CRON_DROP = 'cron-drop';
  */
 export class Fanout {
   rates: RateSource = { rates: () => ({ jobsPerSecond: 0, avgLatencyMs: 0 }) };
+  private readonly decoder = new RequestDecoder();
+  readonly encoder = new AnswerEncoder();
 
   constructor(private readonly dispatcher: Dispatcher) {}
 
@@ -64,13 +66,13 @@ export class Fanout {
   async run(bytes: Uint8Array, format: Format): Promise<Answer> {
     let reqId: string | number | null = null;
     try {
-      const decoded = decodeRequest(format, bytes);
+      const decoded = this.decoder.decode(format, bytes);
       reqId = decoded.reqId;
-      return { code: 0, bytes: encodeAnswer(format, decoded.request, await this.result(decoded.request), reqId) };
+      return { code: 0, bytes: this.encoder.answer(format, decoded.request, await this.result(decoded.request), reqId) };
     } catch (e) {
       const err = e instanceof FlashqError ? e : errors.internal(String(e));
       reqId = (e as { reqId?: string | number | null }).reqId ?? reqId;
-      return { code: err.code, bytes: encodeError(format, err, reqId) };
+      return { code: err.code, bytes: this.encoder.error(format, err, reqId) };
     }
   }
 
@@ -118,11 +120,11 @@ export class Fanout {
     );
     let count = 0;
     for (const p of parts) {
-      if (p.code !== 0) return { code: p.code, bytes: encodeError(format, new FlashqError(p.code as ErrorCode, errorText(p.bytes)), reqId) };
+      if (p.code !== 0) return { code: p.code, bytes: this.encoder.error(format, new FlashqError(p.code as ErrorCode, errorText(p.bytes)), reqId) };
       const r = decodeInternal(p.bytes);
       if (r.kind === 'count') count += r.count;
     }
-    return { code: 0, bytes: encodeAnswer(format, { cmd: 'ACKB', ids: [] }, { kind: 'count', count }, reqId) };
+    return { code: 0, bytes: this.encoder.answer(format, { cmd: 'ACKB', ids: [] }, { kind: 'count', count }, reqId) };
   }
 }
 

@@ -2,7 +2,6 @@ import type { Socket } from 'node:net';
 import { Kind } from '../ring/kinds.js';
 import { Format } from '../protocol/result.js';
 import { errors, type FlashqError } from '../base/errors.js';
-import { encodeError } from '../protocol/encode.js';
 import type { AnswerSink } from './dispatcher.js';
 import type { TcpRouter } from './tcp-router.js';
 
@@ -137,7 +136,7 @@ export class TcpConnection implements AnswerSink {
 
   /** Answer a slot from the front itself (AUTH, errors found before routing). */
   answerNow(seq: number, err: FlashqError | null, bytes?: Uint8Array, reqId: string | number | null = null): void {
-    this.deliver(seq, err ? err.code : 0, err ? encodeError(this.format, err, reqId) : bytes!);
+    this.deliver(seq, err ? err.code : 0, err ? this.tcpRouter.encoder.error(this.format, err, reqId) : bytes!);
     this.flushOut();
   }
 

@@ -1,11 +1,11 @@
 import { unpack } from 'msgpackr';
 import { LineSplitter, type LineSink } from '../protocol/json-lines.js';
 import { FrameSplitter, type FrameSink } from '../protocol/msgpack-frames.js';
-import { scanJsonRoute, scanMsgpackRoute, type Route as RouteScan } from '../protocol/route-scan.js';
-import { encodeAnswer } from '../protocol/encode.js';
+import { RouteScanner, type Route as RouteScan } from '../protocol/route-scan.js';
+import { AnswerEncoder } from '../protocol/encode.js';
 import { errors, FlashqError } from '../base/errors.js';
-import { Format } from '../protocol/result.js';
-import { FANOUT_COMMANDS } from '../protocol/request.js';
+import { Format, type Result } from '../protocol/result.js';
+import { FANOUT_COMMANDS, type Request } from '../protocol/request.js';
 import type { Auth } from './auth.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { Fanout } from './fanout.js';
@@ -29,6 +29,9 @@ type Obj = Record<string, unknown>;
  */
 export class TcpRouter {
   readonly shards: number;
+  /** renders the answers the front makes itself (AUTH, errors found before routing) */
+  readonly encoder = new AnswerEncoder();
+  private readonly scanner = new RouteScanner();
 
   constructor(
     readonly dispatcher: Dispatcher,
@@ -45,7 +48,7 @@ export class TcpRouter {
     if (conn.isJson) {
       const lines = new LineSplitter();
       const sink: LineSink = {
-        line: (buf, start, end) => this.route(conn, scanJsonRoute(buf, start, end), buf, start, end),
+        line: (buf, start, end) => this.route(conn, this.scanner.scanJson(buf, start, end), buf, start, end),
         oversize: (size) => conn.oversize(size),
       };
       return {
@@ -57,7 +60,7 @@ export class TcpRouter {
     }
     const frames = new FrameSplitter();
     const sink: FrameSink = {
-      frame: (buf, start, end) => this.route(conn, scanMsgpackRoute(buf, start, end), buf, start, end),
+      frame: (buf, start, end) => this.route(conn, this.scanner.scanMsgpack(buf, start, end), buf, start, end),
       oversize: (size) => conn.oversize(size),
     };
     return {
@@ -85,7 +88,7 @@ export class TcpRouter {
       const reqId = reqIdOf(req);
       if (this.auth.check(req?.token)) {
         conn.authed = true;
-        conn.answerNow(seq, null, okBytes(conn.format, reqId));
+        conn.answerNow(seq, null, this.encoder.answer(conn.format, OK_REQUEST, OK, reqId));
       } else {
         conn.authed = !this.auth.enabled;
         conn.authFailed(seq, reqId);
@@ -158,6 +161,6 @@ export function reqIdOf(req: Obj | null): string | number | null {
   return typeof r === 'string' || typeof r === 'number' ? r : null;
 }
 
-function okBytes(format: Format, reqId: string | number | null): Uint8Array {
-  return encodeAnswer(format, { cmd: 'PAUSE', queue: '' }, { kind: 'ok' }, reqId);
-}
+/** a bare `ok` answer, rendered like any command's that has no members */
+const OK_REQUEST: Request = { cmd: 'PAUSE', queue: '' };
+const OK: Result = { kind: 'ok' };

@@ -4,7 +4,7 @@ import { existsSync, unlinkSync } from 'node:fs';
 import type { TlsConfig } from '../config.js';
 import { log } from '../log.js';
 import { errors } from '../base/errors.js';
-import { encodeError } from '../protocol/encode.js';
+import type { AnswerEncoder } from '../protocol/encode.js';
 import { Format } from '../protocol/result.js';
 import type { Auth } from './auth.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -93,7 +93,7 @@ export class TcpFront {
       // a reset by the peer ends in 'close' below; nothing to report
     });
     if (!this.limits.limit.tryAcquire()) {
-      refuse(socket, this.limits.limit.max);
+      refuse(socket, this.limits.limit.max, this.tcpRouter.encoder);
       return;
     }
     const c = new TcpConnection(socket, this.tcpRouter, this.auth.enabled, this.limits.maxAuthFailures);
@@ -137,7 +137,7 @@ export class TcpFront {
  * A connection over MAX_CONNECTIONS: answered with the error in its own framing (known from its
  * first byte, or JSON when it sends nothing at once) and closed.
  */
-function refuse(socket: Socket, max: number): void {
+function refuse(socket: Socket, max: number, encoder: AnswerEncoder): void {
   const err = errors.tooManyConnections(max);
   let done = false;
   const answer = (format: Format) => {
@@ -145,7 +145,7 @@ function refuse(socket: Socket, max: number): void {
     done = true;
     clearTimeout(timer);
     socket.pause();
-    socket.end(encodeError(format, err, null));
+    socket.end(encoder.error(format, err, null));
     // a client that does not read its answer does not keep the socket
     setTimeout(() => socket.destroy(), REFUSE_WAIT_MS).unref();
   };

@@ -5,7 +5,7 @@ import { utf8Write } from '../base/bytes.js';
  * answer as one concatenated string and then Buffer.from costs about twice as much as writing each
  * job's string into a byte buffer as it is made, because the giant rope string must first be
  * flattened. So answers are written piece by piece into one reused scratch buffer and copied out
- * once at the exact size.
+ * once at the exact size. Each encoder owns its writer.
  */
 const INITIAL = 64 * 1024;
 /** scratch grown past this by a huge answer is dropped afterwards rather than kept */
@@ -14,6 +14,9 @@ const KEEP_AT_MOST = 8 * 1024 * 1024;
 export class AnswerWriter {
   private buf = Buffer.allocUnsafe(INITIAL);
   private pos = 0;
+  // Answers usually carry many jobs of one queue: quote its name once.
+  private lastQueue = '';
+  private lastQueueJson = '""';
 
   begin(): this {
     this.pos = 0;
@@ -51,6 +54,15 @@ export class AnswerWriter {
     }
     buf[--p] = 0x30 + x;
     return this;
+  }
+
+  /** A queue name as a JSON string, remembered for the next job of the same queue. */
+  queueJson(q: string): string {
+    if (q !== this.lastQueue) {
+      this.lastQueue = q;
+      this.lastQueueJson = JSON.stringify(q);
+    }
+    return this.lastQueueJson;
   }
 
   /** The bytes written since begin(), in a buffer of their own. */

@@ -1,6 +1,7 @@
 import { asBuffer, utf8Text } from '../base/bytes.js';
 import { errors, FlashqError } from '../base/errors.js';
 import type { Request } from './request.js';
+import type { JsonWalk } from './json-walk.js';
 import { scanJsonReqId } from './reqid-scan.js';
 
 export type ReqId = string | number | null;
@@ -28,13 +29,16 @@ export function asDecodeError(e: unknown, reqId: ReqId): DecodeError {
   return new DecodeError(errors.internal(e instanceof Error ? e.message : String(e)), reqId);
 }
 
-/** Parse JSON bytes; a syntax error becomes `Invalid JSON: …` (with the reqId if one can be scanned). */
-export function parseJson(bytes: Uint8Array, scanReqId: boolean): unknown {
+/**
+ * Parse JSON bytes; a syntax error becomes `Invalid JSON: …`, with the reqId when `reqIdWalk` is
+ * given and one can be scanned.
+ */
+export function parseJson(bytes: Uint8Array, reqIdWalk: JsonWalk | null): unknown {
   const buf = asBuffer(bytes);
   try {
     return JSON.parse(utf8Text(buf, 0, buf.length));
   } catch (e) {
     const detail = e instanceof Error ? e.message : String(e);
-    throw new DecodeError(errors.invalidJson(detail), scanReqId ? scanJsonReqId(buf, 0, buf.length) : null);
+    throw new DecodeError(errors.invalidJson(detail), reqIdWalk === null ? null : scanJsonReqId(buf, 0, buf.length, reqIdWalk));
   }
 }

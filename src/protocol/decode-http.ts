@@ -69,7 +69,7 @@ import {
   reqInt,
   UINT32_MAX,
 } from './fields.js';
-import { findMember, keyBytes, MEMBER_ABSENT, skipWs, walk } from './json-walk.js';
+import { type JsonWalk, keyBytes, MEMBER_ABSENT, skipWs } from './json-walk.js';
 import type { RawJsonSource } from './payload-text.js';
 import type { Request } from './request.js';
 
@@ -184,15 +184,16 @@ const HTTP_COMMANDS = lookup<HttpDecoder>({
   }),
 });
 
-export function decodeHttp(buf: Buffer, opts: DecodeOptions, raw: RawJsonSource): Request {
-  const w = parseJson(buf, false);
+/** `walk` is the calling decoder's, used to find the body's span. */
+export function decodeHttp(buf: Buffer, opts: DecodeOptions, raw: RawJsonSource, walk: JsonWalk): Request {
+  const w = parseJson(buf, null);
   if (!isObj(w)) throw errors.badRequest('Request must be a JSON object');
   const cmd = w.cmd;
   if (typeof cmd !== 'string') throw errors.badRequest('Missing field "cmd"');
   const decode = HTTP_COMMANDS[cmd];
   if (decode === undefined) throw errors.unknownCommand(cmd);
   const end = buf.length;
-  const bs = findMember(buf, skipWs(buf, 0, end), end, BODY);
+  const bs = walk.findMember(buf, skipWs(buf, 0, end), end, BODY);
   if (bs >= 0) {
     if (walk.matches !== 1 || skipWs(buf, walk.valueEnd, end) !== walk.objectEnd - 1) {
       throw errors.invalidJson('the request body is not a single JSON value');

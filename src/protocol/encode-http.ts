@@ -17,7 +17,7 @@ function data(w: AnswerWriter, request: Request, result: Result): string {
       if (request.cmd === 'PUSH') {
         const job = result.jobs[0];
         if (job === undefined) throw errors.internal('PUSH produced no job');
-        return jobJsonWithState(job);
+        return jobJsonWithState(w, job);
       }
       return '{"ids":[' + result.jobs.map((j) => j.id).join(',') + ']}';
     case 'jobs':
@@ -30,7 +30,7 @@ function data(w: AnswerWriter, request: Request, result: Result): string {
     case 'job':
       // the document's own error example: an unknown id is `Job N not found`
       if (result.job === null) throw errors.jobNotFound(request.cmd === 'GETJOB' ? request.id : '?');
-      return jobJsonWithResult(result.job);
+      return jobJsonWithResult(w, result.job);
     case 'state':
       return '{"id":' + result.id + ',"state":"' + result.state + '"}';
     case 'result':

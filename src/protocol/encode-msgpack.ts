@@ -59,26 +59,30 @@ const K = {
   avg_latency_ms: constStr('avg_latency_ms'),
 };
 
-// Answers usually carry many jobs of one queue: encode its name once.
-let lastQueue = '';
-let lastQueueBytes = constStr('');
+/** The answer writer of one encoder: a MessagePack writer that remembers the last queue name. */
+export class MsgpackAnswerWriter extends MsgpackWriter {
+  // Answers usually carry many jobs of one queue: encode its name once.
+  private lastQueue = '';
+  private lastQueueBytes = constStr('');
 
-function queueName(w: MsgpackWriter, q: string): void {
-  if (q !== lastQueue) {
-    if (Buffer.byteLength(q, 'utf8') >= 32) {
-      w.str(q);
-      return;
+  queueName(q: string): void {
+    if (q !== this.lastQueue) {
+      if (Buffer.byteLength(q, 'utf8') >= 32) {
+        this.str(q);
+        return;
+      }
+      this.lastQueueBytes = constStr(q);
+      this.lastQueue = q;
     }
-    lastQueueBytes = constStr(q);
-    lastQueue = q;
+    this.raw(this.lastQueueBytes);
   }
-  w.raw(lastQueueBytes);
 }
 
-function job(w: MsgpackWriter, j: JobView): void {
+function job(w: MsgpackAnswerWriter, j: JobView): void {
   w.map(18);
   w.raw(K.id).num(j.id);
-  queueName(w.raw(K.queue), j.queue);
+  w.raw(K.queue);
+  w.queueName(j.queue);
   w.raw(K.data).json(j.data);
   w.raw(K.priority).num(j.priority);
   w.raw(K.created_at).num(j.createdAt);
@@ -99,12 +103,12 @@ function job(w: MsgpackWriter, j: JobView): void {
   w.raw(K.lifo).bool(j.lifo);
 }
 
-function jobs(w: MsgpackWriter, list: readonly JobView[]): void {
+function jobs(w: MsgpackAnswerWriter, list: readonly JobView[]): void {
   w.array(list.length);
   for (let i = 0; i < list.length; i++) job(w, list[i]!);
 }
 
-function queueEntry(w: MsgpackWriter, q: QueueInfo): void {
+function queueEntry(w: MsgpackAnswerWriter, q: QueueInfo): void {
   w.map(7);
   w.raw(K.name).str(q.name);
   w.raw(K.pending).num(q.pending);
@@ -115,7 +119,7 @@ function queueEntry(w: MsgpackWriter, q: QueueInfo): void {
   w.raw(K.concurrency_limit).numOrNil(q.concurrencyLimit);
 }
 
-function cronEntry(w: MsgpackWriter, c: CronView): void {
+function cronEntry(w: MsgpackAnswerWriter, c: CronView): void {
   w.map(6);
   w.raw(K.name).str(c.name);
   w.raw(K.queue).str(c.queue);
@@ -146,7 +150,7 @@ function memberCount(result: Result): number {
   }
 }
 
-function members(w: MsgpackWriter, request: Request, result: Result): void {
+function members(w: MsgpackAnswerWriter, request: Request, result: Result): void {
   switch (result.kind) {
     case 'pushed':
       if (request.cmd === 'PUSH') {
@@ -223,17 +227,14 @@ function members(w: MsgpackWriter, request: Request, result: Result): void {
   }
 }
 
-function reqIdMember(w: MsgpackWriter, reqId: ReqId): void {
+function reqIdMember(w: MsgpackAnswerWriter, reqId: ReqId): void {
   if (reqId === null) return;
   w.raw(K.reqId);
   if (typeof reqId === 'number') w.num(reqId);
   else w.str(reqId);
 }
 
-// Encoding is synchronous: one writer serves every answer.
-const writer = new MsgpackWriter();
-
-export function msgpackAnswer(request: Request, result: Result, reqId: ReqId): Buffer {
+export function msgpackAnswer(writer: MsgpackAnswerWriter, request: Request, result: Result, reqId: ReqId): Buffer {
   const w = writer.begin();
   w.map(1 + (reqId === null ? 0 : 1) + memberCount(result));
   w.raw(K.ok).bool(true);
@@ -242,7 +243,7 @@ export function msgpackAnswer(request: Request, result: Result, reqId: ReqId): B
   return w.finish();
 }
 
-export function msgpackError(err: FlashqError, reqId: ReqId): Buffer {
+export function msgpackError(writer: MsgpackAnswerWriter, err: FlashqError, reqId: ReqId): Buffer {
   const w = writer.begin();
   w.map(reqId === null ? 3 : 4);
   w.raw(K.ok).bool(false);

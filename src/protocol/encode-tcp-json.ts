@@ -40,7 +40,7 @@ function members(w: AnswerWriter, request: Request, result: Result): string {
     case 'jobs':
       if (request.cmd === 'PULL') {
         const job = result.jobs[0];
-        return ',"job":' + (job === undefined ? 'null' : jobJson(job));
+        return ',"job":' + (job === undefined ? 'null' : jobJson(w, job));
       }
       w.text(',"jobs":');
       writeJobs(w, result.jobs, jobJson);
@@ -52,7 +52,7 @@ function members(w: AnswerWriter, request: Request, result: Result): string {
       // ACKB and RETRYDLQ: the count in a one-element array (clients read ids[0])
       return ',"ids":[' + result.count + ']';
     case 'job':
-      return ',"job":' + (result.job === null ? 'null' : jobJson(result.job)) + ',"state":"' + result.state + '"';
+      return ',"job":' + (result.job === null ? 'null' : jobJson(w, result.job)) + ',"state":"' + result.state + '"';
     case 'state':
       return ',"id":' + result.id + ',"state":"' + result.state + '"';
     case 'result':

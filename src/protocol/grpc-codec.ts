@@ -5,7 +5,7 @@ import { ProtoWriter, WIRE_LEN } from './grpc-wire.js';
 import type { Request } from './request.js';
 import type { Result } from './result.js';
 
-export { decodeGrpc, GrpcMethod } from './grpc-decode.js';
+export { GrpcDecoder, GrpcMethod } from './grpc-decode.js';
 
 /**
  * The gRPC surface's codec. Requests (grpc-decode.ts) are `[method id][protobuf request]`
@@ -27,8 +27,7 @@ const STATE_ENUM: Readonly<Record<JobState, number>> = {
 };
 
 // ---------------------------------------------------------------------- encode
-
-const w = new ProtoWriter();
+// Every encoder takes the caller's writer (each owner keeps one and reuses it).
 
 /** A Job message (fields at their proto3 defaults are left out). */
 export function writeJob(out: ProtoWriter, j: JobView): void {
@@ -55,7 +54,7 @@ export function writeJob(out: ProtoWriter, j: JobView): void {
  * The protobuf response of a request's method. A Pull that got no job (the server is stopping)
  * is the empty message: a real Job always has an id, so the front can tell.
  */
-export function encodeGrpc(request: Request, result: Result): Uint8Array {
+export function encodeGrpc(w: ProtoWriter, request: Request, result: Result): Uint8Array {
   w.reset();
   switch (result.kind) {
     case 'pushed':
@@ -104,16 +103,10 @@ export function encodeGrpcError(err: FlashqError): Uint8Array {
   return Buffer.from(err.message, 'utf8');
 }
 
-/** For encode.ts's table. */
-export const grpcEncoder = {
-  answer: (request: Request, result: Result) => encodeGrpc(request, result),
-  error: (err: FlashqError) => encodeGrpcError(err),
-};
-
 // ------------------------------------------------------------ front-side helpers
 
 /** A PullBatch record built on the front (StreamJobs, ProcessJobs). */
-export function pullBatchRecord(queue: string, count: number): Buffer {
+export function pullBatchRecord(w: ProtoWriter, queue: string, count: number): Buffer {
   w.reset();
   w.buf[w.pos++] = GrpcMethod.PullBatch;
   w.string(1, queue);
@@ -122,7 +115,7 @@ export function pullBatchRecord(queue: string, count: number): Buffer {
 }
 
 /** An AckBatch record of ids the front gathered (ProcessJobs results without payload). */
-export function ackBatchRecord(ids: readonly number[]): Buffer {
+export function ackBatchRecord(w: ProtoWriter, ids: readonly number[]): Buffer {
   w.reset();
   w.buf[w.pos++] = GrpcMethod.AckBatch;
   w.packed(1, ids);

@@ -12,207 +12,211 @@ export const WIRE_I64 = 1;
 export const WIRE_LEN = 2;
 export const WIRE_I32 = 5;
 
-/** Reader cursor shared by the synchronous decoders of one thread (no per-field allocation). */
-export const rd = {
-  pos: 0,
-  /** low 32 bits of the last varint, as a signed int (int32 fields) */
-  lo: 0,
-};
-
 export function malformed(detail: string): FlashqError {
   return errors.badRequest(`Invalid protobuf: ${detail}`);
 }
 
-/** Varint at rd.pos; values above 2^53 come back inexact but still above MAX_SAFE_INTEGER. */
-export function readVarint(b: Uint8Array, end: number): number {
-  let p = rd.pos;
-  if (p >= end) throw malformed('truncated varint');
-  let byte = b[p++]!;
-  if (byte < 0x80) {
-    rd.pos = p;
-    rd.lo = byte;
-    return byte;
-  }
-  let lo = byte & 0x7f;
-  let value = lo;
-  let mul = 128;
-  for (let i = 1; i < 10; i++) {
+/**
+ * A reader cursor over protobuf bytes: `pos` moves as fields are read, `lo` holds the low 32 bits
+ * of the last varint. One reader per owner (a decoder, a gRPC front), so reads of different owners
+ * can interleave without a per-field allocation.
+ */
+export class ProtoReader {
+  pos = 0;
+  /** low 32 bits of the last varint, as a signed int (int32 fields) */
+  lo = 0;
+
+  /** Varint at pos; values above 2^53 come back inexact but still above MAX_SAFE_INTEGER. */
+  readVarint(b: Uint8Array, end: number): number {
+    let p = this.pos;
     if (p >= end) throw malformed('truncated varint');
-    byte = b[p++]!;
-    if (i < 5) lo |= (byte & 0x7f) << (7 * i);
-    value += (byte & 0x7f) * mul;
-    mul *= 128;
+    let byte = b[p++]!;
     if (byte < 0x80) {
-      rd.pos = p;
-      rd.lo = lo | 0;
-      return value;
+      this.pos = p;
+      this.lo = byte;
+      return byte;
+    }
+    let lo = byte & 0x7f;
+    let value = lo;
+    let mul = 128;
+    for (let i = 1; i < 10; i++) {
+      if (p >= end) throw malformed('truncated varint');
+      byte = b[p++]!;
+      if (i < 5) lo |= (byte & 0x7f) << (7 * i);
+      value += (byte & 0x7f) * mul;
+      mul *= 128;
+      if (byte < 0x80) {
+        this.pos = p;
+        this.lo = lo | 0;
+        return value;
+      }
+    }
+    throw malformed('varint longer than 10 bytes');
+  }
+
+  /** Length of a length-delimited field at pos (checked against the message end). */
+  readLength(b: Uint8Array, end: number): number {
+    const n = this.readVarint(b, end);
+    if (n > end - this.pos) throw malformed('length past the end of the message');
+    return n;
+  }
+
+  /** Skip the value of a field of wire type `wt` at pos. */
+  skipField(b: Uint8Array, end: number, wt: number): void {
+    switch (wt) {
+      case WIRE_VARINT:
+        this.readVarint(b, end);
+        return;
+      case WIRE_I64:
+        if (end - this.pos < 8) throw malformed('truncated fixed64');
+        this.pos += 8;
+        return;
+      case WIRE_LEN: {
+        // read the length first: `pos += f()` would add to the position before f moved it
+        const n = this.readLength(b, end);
+        this.pos += n;
+        return;
+      }
+      case WIRE_I32:
+        if (end - this.pos < 4) throw malformed('truncated fixed32');
+        this.pos += 4;
+        return;
+      default:
+        throw malformed(`unsupported wire type ${wt}`);
     }
   }
-  throw malformed('varint longer than 10 bytes');
-}
 
-/** Length of a length-delimited field at rd.pos (checked against the message end). */
-export function readLength(b: Uint8Array, end: number): number {
-  const n = readVarint(b, end);
-  if (n > end - rd.pos) throw malformed('length past the end of the message');
-  return n;
-}
+  // ---------------------------------------------------------- routing scans (front)
 
-/** Skip the value of a field of wire type `wt` at rd.pos. */
-export function skipField(b: Uint8Array, end: number, wt: number): void {
-  switch (wt) {
-    case WIRE_VARINT:
-      readVarint(b, end);
-      return;
-    case WIRE_I64:
-      if (end - rd.pos < 8) throw malformed('truncated fixed64');
-      rd.pos += 8;
-      return;
-    case WIRE_LEN: {
-      // read the length first: `rd.pos += f()` would add to the position before f moved it
-      const n = readLength(b, end);
-      rd.pos += n;
-      return;
+  /**
+   * Field 1 as a string (the queue of Push/PushBatch/Pull/PullBatch requests), the last occurrence
+   * as protobuf merging rules say; "" when absent, null when the message does not parse (the shard
+   * then words the error).
+   */
+  scanQueue(b: Uint8Array, start = 0, end = b.length): string | null {
+    let queue = '';
+    this.pos = start;
+    try {
+      while (this.pos < end) {
+        const tag = this.readVarint(b, end);
+        if (tag === 0x0a) {
+          const n = this.readLength(b, end);
+          queue = shortText(b, this.pos, this.pos + n);
+          this.pos += n;
+        } else this.skipField(b, end, tag & 7);
+      }
+    } catch {
+      return null;
     }
-    case WIRE_I32:
-      if (end - rd.pos < 4) throw malformed('truncated fixed32');
-      rd.pos += 4;
-      return;
-    default:
-      throw malformed(`unsupported wire type ${wt}`);
+    return queue;
   }
-}
 
-// ------------------------------------------------------------ routing scans (front)
+  /** Field 1 as an unsigned varint (the id of Ack/Fail/GetState requests, JobResult, Job); 0 when absent or unparsable. */
+  scanId(b: Uint8Array, start = 0, end = b.length): number {
+    let id = 0;
+    this.pos = start;
+    try {
+      while (this.pos < end) {
+        const tag = this.readVarint(b, end);
+        if (tag === 0x08) id = this.readVarint(b, end);
+        else this.skipField(b, end, tag & 7);
+      }
+    } catch {
+      return 0;
+    }
+    return id;
+  }
 
-/**
- * Field 1 as a string (the queue of Push/PushBatch/Pull/PullBatch requests), the last occurrence
- * as protobuf merging rules say; "" when absent, null when the message does not parse (the shard
- * then words the error).
- */
-export function scanQueue(b: Uint8Array, start = 0, end = b.length): string | null {
-  let queue = '';
-  rd.pos = start;
-  try {
-    while (rd.pos < end) {
-      const tag = readVarint(b, end);
+  /**
+   * A JobResult that only says "done": success set, no result payload. Returns its id, or 0 when it
+   * carries more (a result, or a failure) and must go to the shard whole.
+   */
+  scanPlainSuccess(b: Uint8Array): number {
+    let id = 0;
+    let success = false;
+    const end = b.length;
+    this.pos = 0;
+    try {
+      while (this.pos < end) {
+        const tag = this.readVarint(b, end);
+        if (tag === 0x08) id = this.readVarint(b, end);
+        else if (tag === 0x10) success = this.readVarint(b, end) !== 0;
+        else if (tag === 0x1a) {
+          if (this.readLength(b, end) > 0) return 0;
+        } else this.skipField(b, end, tag & 7);
+      }
+    } catch {
+      return 0;
+    }
+    return success && id > 0 && id <= Number.MAX_SAFE_INTEGER ? id : 0;
+  }
+
+  /**
+   * Calls `each(start, end)` for every field-1 length-delimited entry (the Jobs of a
+   * PullBatchResponse). Messages come from our own encoder, so a malformed one is a bug: it throws.
+   */
+  forEachLenField1(b: Uint8Array, each: (start: number, end: number) => void): void {
+    const end = b.length;
+    this.pos = 0;
+    while (this.pos < end) {
+      const tag = this.readVarint(b, end);
       if (tag === 0x0a) {
-        const n = readLength(b, end);
-        queue = shortText(b, rd.pos, rd.pos + n);
-        rd.pos += n;
-      } else skipField(b, end, tag & 7);
+        const n = this.readLength(b, end);
+        const s = this.pos;
+        this.pos += n;
+        each(s, s + n);
+        // `each` may scan (and move pos): resume after this entry
+        this.pos = s + n;
+      } else this.skipField(b, end, tag & 7);
     }
-  } catch {
-    return null;
   }
-  return queue;
-}
 
-/** Field 1 as an unsigned varint (the id of Ack/Fail/GetState requests, JobResult, Job); 0 when absent or unparsable. */
-export function scanId(b: Uint8Array, start = 0, end = b.length): number {
-  let id = 0;
-  rd.pos = start;
-  try {
-    while (rd.pos < end) {
-      const tag = readVarint(b, end);
-      if (tag === 0x08) id = readVarint(b, end);
-      else skipField(b, end, tag & 7);
+  /** StreamJobsRequest: queue 1, batch_size 2, prefetch 3; null when it does not parse. */
+  scanStreamRequest(b: Uint8Array): { queue: string; batchSize: number; prefetch: number } | null {
+    const r = { queue: '', batchSize: 0, prefetch: 0 };
+    const end = b.length;
+    this.pos = 0;
+    try {
+      while (this.pos < end) {
+        const tag = this.readVarint(b, end);
+        if (tag === 0x0a) {
+          const n = this.readLength(b, end);
+          r.queue = shortText(b, this.pos, this.pos + n);
+          this.pos += n;
+        } else if (tag === 0x10) r.batchSize = this.readVarint(b, end);
+        else if (tag === 0x18) r.prefetch = this.readVarint(b, end);
+        else this.skipField(b, end, tag & 7);
+      }
+    } catch {
+      return null;
     }
-  } catch {
-    return 0;
+    return r;
   }
-  return id;
-}
 
-/**
- * A JobResult that only says "done": success set, no result payload. Returns its id, or 0 when it
- * carries more (a result, or a failure) and must go to the shard whole.
- */
-export function scanPlainSuccess(b: Uint8Array): number {
-  let id = 0;
-  let success = false;
-  const end = b.length;
-  rd.pos = 0;
-  try {
-    while (rd.pos < end) {
-      const tag = readVarint(b, end);
-      if (tag === 0x08) id = readVarint(b, end);
-      else if (tag === 0x10) success = readVarint(b, end) !== 0;
-      else if (tag === 0x1a) {
-        if (readLength(b, end) > 0) return 0;
-      } else skipField(b, end, tag & 7);
+  /**
+   * AckBatchRequest ids (field 1, packed or not), for splitting across shards; null when the
+   * message does not parse or an id is not a positive safe integer (the shard words the error).
+   */
+  scanIds(b: Uint8Array): number[] | null {
+    const ids: number[] = [];
+    const end = b.length;
+    this.pos = 0;
+    try {
+      while (this.pos < end) {
+        const tag = this.readVarint(b, end);
+        if (tag === 0x08) ids.push(this.readVarint(b, end));
+        else if (tag === 0x0a) {
+          const n = this.readLength(b, end);
+          const stop = this.pos + n;
+          while (this.pos < stop) ids.push(this.readVarint(b, stop));
+        } else this.skipField(b, end, tag & 7);
+      }
+    } catch {
+      return null;
     }
-  } catch {
-    return 0;
+    for (const id of ids) if (id < 1 || id > Number.MAX_SAFE_INTEGER) return null;
+    return ids;
   }
-  return success && id > 0 && id <= Number.MAX_SAFE_INTEGER ? id : 0;
-}
-
-/**
- * Calls `each(start, end)` for every field-1 length-delimited entry (the Jobs of a
- * PullBatchResponse). Messages come from our own encoder, so a malformed one is a bug: it throws.
- */
-export function forEachLenField1(b: Uint8Array, each: (start: number, end: number) => void): void {
-  const end = b.length;
-  rd.pos = 0;
-  while (rd.pos < end) {
-    const tag = readVarint(b, end);
-    if (tag === 0x0a) {
-      const n = readLength(b, end);
-      const s = rd.pos;
-      rd.pos += n;
-      each(s, s + n);
-      // `each` may scan (and move rd.pos): resume after this entry
-      rd.pos = s + n;
-    } else skipField(b, end, tag & 7);
-  }
-}
-
-/** StreamJobsRequest: queue 1, batch_size 2, prefetch 3; null when it does not parse. */
-export function scanStreamRequest(b: Uint8Array): { queue: string; batchSize: number; prefetch: number } | null {
-  const r = { queue: '', batchSize: 0, prefetch: 0 };
-  const end = b.length;
-  rd.pos = 0;
-  try {
-    while (rd.pos < end) {
-      const tag = readVarint(b, end);
-      if (tag === 0x0a) {
-        const n = readLength(b, end);
-        r.queue = shortText(b, rd.pos, rd.pos + n);
-        rd.pos += n;
-      } else if (tag === 0x10) r.batchSize = readVarint(b, end);
-      else if (tag === 0x18) r.prefetch = readVarint(b, end);
-      else skipField(b, end, tag & 7);
-    }
-  } catch {
-    return null;
-  }
-  return r;
-}
-
-/**
- * AckBatchRequest ids (field 1, packed or not), for splitting across shards; null when the
- * message does not parse or an id is not a positive safe integer (the shard words the error).
- */
-export function scanIds(b: Uint8Array): number[] | null {
-  const ids: number[] = [];
-  const end = b.length;
-  rd.pos = 0;
-  try {
-    while (rd.pos < end) {
-      const tag = readVarint(b, end);
-      if (tag === 0x08) ids.push(readVarint(b, end));
-      else if (tag === 0x0a) {
-        const n = readLength(b, end);
-        const stop = rd.pos + n;
-        while (rd.pos < stop) ids.push(readVarint(b, stop));
-      } else skipField(b, end, tag & 7);
-    }
-  } catch {
-    return null;
-  }
-  for (const id of ids) if (id < 1 || id > Number.MAX_SAFE_INTEGER) return null;
-  return ids;
 }
 
 // ------------------------------------------------------------------------ writer

@@ -1,5 +1,5 @@
 import type { Counters, CronView, QueueInfo, Stats } from '../engine/types.js';
-import { queueJson, realJson } from './job-json.js';
+import { realJson } from './job-json.js';
 
 /** JSON text of the non-job answer parts shared by the TCP and HTTP surfaces (compat.md names). */
 
@@ -16,7 +16,7 @@ function listJson<T>(items: readonly T[], one: (item: T) => string): string {
 function queueEntry(q: QueueInfo): string {
   return (
     '{"name":' +
-    queueJson(q.name) +
+    JSON.stringify(q.name) +
     ',"pending":' +
     q.pending +
     ',"processing":' +
@@ -62,7 +62,7 @@ export function httpQueuesJson(queues: readonly QueueInfo[]): string {
 function metricsQueueEntry(q: QueueInfo): string {
   return (
     '{"name":' +
-    queueJson(q.name) +
+    JSON.stringify(q.name) +
     ',"pending":' +
     q.pending +
     ',"processing":' +
@@ -80,7 +80,7 @@ function cronEntry(c: CronView): string {
     '{"name":' +
     JSON.stringify(c.name) +
     ',"queue":' +
-    queueJson(c.queue) +
+    JSON.stringify(c.queue) +
     ',"data":' +
     c.data +
     ',"schedule":' +

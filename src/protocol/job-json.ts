@@ -8,18 +8,6 @@ import type { AnswerWriter } from './answer-writer.js';
  * ttl, timeout, unique_key, depends_on, progress, progress_msg, tags, lifo.
  */
 
-// Answers usually carry many jobs of one queue: quote its name once.
-let lastQueue = '';
-let lastQueueJson = '""';
-
-export function queueJson(q: string): string {
-  if (q !== lastQueue) {
-    lastQueue = q;
-    lastQueueJson = JSON.stringify(q);
-  }
-  return lastQueueJson;
-}
-
 export function stringOrNull(s: string | null): string {
   return s === null ? 'null' : JSON.stringify(s);
 }
@@ -38,12 +26,12 @@ function tagsJson(tags: readonly string[]): string {
 }
 
 /** The JOB object's members without the closing brace, so views can append theirs. */
-function jobMembers(j: JobView): string {
+function jobMembers(w: AnswerWriter, j: JobView): string {
   return (
     '{"id":' +
     j.id +
     ',"queue":' +
-    queueJson(j.queue) +
+    w.queueJson(j.queue) +
     ',"data":' +
     j.data +
     ',"priority":' +
@@ -80,26 +68,26 @@ function jobMembers(j: JobView): string {
 }
 
 /** compat.md's JOB (TCP answers). */
-export function jobJson(j: JobView): string {
-  return jobMembers(j) + '}';
+export function jobJson(w: AnswerWriter, j: JobView): string {
+  return jobMembers(w, j) + '}';
 }
 
 /** An HTTP job view: JOB plus `state`. */
-export function jobJsonWithState(j: JobView): string {
-  return jobMembers(j) + ',"state":"' + j.state + '"}';
+export function jobJsonWithState(w: AnswerWriter, j: JobView): string {
+  return jobMembers(w, j) + ',"state":"' + j.state + '"}';
 }
 
 /** HTTP GET /jobs/{id}: JOB plus `state`, `result` and the last failure's text (`error`). */
-export function jobJsonWithResult(j: JobView): string {
-  return jobMembers(j) + ',"state":"' + j.state + '","result":' + (j.result ?? 'null') + ',"error":' + stringOrNull(j.error) + '}';
+export function jobJsonWithResult(w: AnswerWriter, j: JobView): string {
+  return jobMembers(w, j) + ',"state":"' + j.state + '","result":' + (j.result ?? 'null') + ',"error":' + stringOrNull(j.error) + '}';
 }
 
 /** A JSON array of jobs rendered by `one`, written job by job (see AnswerWriter). */
-export function writeJobs(w: AnswerWriter, jobs: readonly JobView[], one: (j: JobView) => string): void {
+export function writeJobs(w: AnswerWriter, jobs: readonly JobView[], one: (w: AnswerWriter, j: JobView) => string): void {
   w.byte(0x5b);
   for (let i = 0; i < jobs.length; i++) {
     if (i > 0) w.byte(0x2c);
-    w.text(one(jobs[i]!));
+    w.text(one(w, jobs[i]!));
   }
   w.byte(0x5d);
 }

@@ -29,14 +29,20 @@ const OBJ = 1;
 const ARR = 2;
 
 export class MsgpackWriter {
-  private buf = Buffer.allocUnsafe(INITIAL);
+  private buf: Buffer;
   private pos = 0;
   /** the JSON text being transcoded, as UTF-8 */
-  private src = Buffer.allocUnsafe(INITIAL);
+  private src: Buffer;
   // transcoder container stack: kind, header position, element count
   private kinds = new Uint8Array(32);
   private heads = new Int32Array(32);
   private counts = new Int32Array(32);
+
+  /** `initial`: scratch bytes to start with (a writer kept for many answers wants the default). */
+  constructor(initial = INITIAL) {
+    this.buf = Buffer.allocUnsafe(initial);
+    this.src = Buffer.allocUnsafe(initial);
+  }
 
   /** Start a framed answer (room for the length prefix). */
   begin(): this {

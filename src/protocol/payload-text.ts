@@ -1,7 +1,7 @@
 import { latin1Text, utf8Text } from '../base/bytes.js';
 import { errors, FlashqError, PAYLOAD_LIMIT } from '../base/errors.js';
 import { fieldName, invalidField } from './fields.js';
-import { findMember, keyBytes, MEMBER_MALFORMED, MEMBER_UNSURE, skipValue, skipWs, walk } from './json-walk.js';
+import { JsonWalk, keyBytes, MEMBER_MALFORMED, MEMBER_UNSURE, skipWs } from './json-walk.js';
 
 /**
  * Where a job's `data` (or an ack `result`, a cron's `data`) JSON text comes from. The engine
@@ -98,6 +98,7 @@ export class RawJsonSource implements PayloadSource {
   private spans = new Int32Array(3 * 1024);
   private count = 0;
   private readonly fallback: StringifySource;
+  private readonly walk = new JsonWalk();
 
   constructor(private readonly limit: number = PAYLOAD_LIMIT) {
     this.fallback = new StringifySource(limit);
@@ -145,8 +146,8 @@ export class RawJsonSource implements PayloadSource {
     if (index < 0) {
       if (key === 'data' && this.topStart >= 0) return this.slice(this.topStart, this.topEnd, this.topAscii ? ASCII : 0, value, key, index);
       const k = KEYS[key];
-      const s = k === undefined ? MEMBER_UNSURE : findMember(this.buf, this.objStart, this.objEnd, k);
-      return this.slice(s, walk.valueEnd, walk.newline ? NEWLINE : 0, value, key, index);
+      const s = k === undefined ? MEMBER_UNSURE : this.walk.findMember(this.buf, this.objStart, this.objEnd, k);
+      return this.slice(s, this.walk.valueEnd, this.walk.newline ? NEWLINE : 0, value, key, index);
     }
     if (!this.located) this.locate();
     if (index >= this.count) return this.fallback.text(value, key, index);
@@ -176,9 +177,9 @@ export class RawJsonSource implements PayloadSource {
 
   rootText(value: unknown): string {
     const s = this.objStart;
-    walk.newline = false;
-    const e = skipValue(this.buf, s, this.objEnd);
-    return this.slice(s, e, walk.newline ? NEWLINE : 0, value, 'body', -1);
+    this.walk.newline = false;
+    const e = this.walk.skipValue(this.buf, s, this.objEnd);
+    return this.slice(s, e, this.walk.newline ? NEWLINE : 0, value, 'body', -1);
   }
 
   private slice(s: number, e: number, flags: number, value: unknown, key: string, index: number): string {
@@ -202,7 +203,7 @@ export class RawJsonSource implements PayloadSource {
     let i: number;
     if (this.jobsIsRoot) i = this.objStart;
     else {
-      i = findMember(b, this.objStart, end, JOBS);
+      i = this.walk.findMember(b, this.objStart, end, JOBS);
       if (i < 0) return;
     }
     if (b[i] !== 0x5b) return;
@@ -213,14 +214,14 @@ export class RawJsonSource implements PayloadSource {
       if (3 * n + 3 > this.spans.length) this.growSpans();
       const at = 3 * n;
       if (b[i] === 0x7b) {
-        const ds = findMember(b, i, end, DATA);
+        const ds = this.walk.findMember(b, i, end, DATA);
         this.spans[at] = ds;
-        this.spans[at + 1] = walk.valueEnd;
-        this.spans[at + 2] = walk.newline ? NEWLINE : 0;
-        i = ds === MEMBER_MALFORMED ? -1 : walk.objectEnd;
+        this.spans[at + 1] = this.walk.valueEnd;
+        this.spans[at + 2] = this.walk.newline ? NEWLINE : 0;
+        i = ds === MEMBER_MALFORMED ? -1 : this.walk.objectEnd;
       } else {
         this.spans[at] = -1;
-        i = skipValue(b, i, end);
+        i = this.walk.skipValue(b, i, end);
       }
       if (i < 0) return;
       n++;

@@ -3,8 +3,8 @@ import { partitionOf, partitionOfId } from '../engine/partition.js';
 import type { RestoreInput } from '../engine/api.js';
 import type { EngineEvent, JobInput, ParentStatus } from '../engine/types.js';
 import type { DecodeOptions } from '../protocol/commands.js';
-import { decodeRequest } from '../protocol/decode.js';
-import { encodeAnswer, encodeError } from '../protocol/encode.js';
+import { RequestDecoder } from '../protocol/decode.js';
+import { AnswerEncoder } from '../protocol/encode.js';
 import { ErrorCode, FlashqError, errors } from '../base/errors.js';
 import type { Request } from '../protocol/request.js';
 import { Format, type Result } from '../protocol/result.js';
@@ -88,6 +88,8 @@ export class Shard {
 
   /** batch payloads stay spans of their request (JobInput.block): the engine keeps them so */
   private readonly decodeOptions: DecodeOptions;
+  private readonly decoder = new RequestDecoder();
+  private readonly encoder = new AnswerEncoder();
   /** cluster mode: the partitions served, loading and leaving (null on a single node) */
   private readonly parts: ServedPartitions | null;
   private readonly handover: Handover | null;
@@ -202,7 +204,7 @@ export class Shard {
     let reqId: string | number | null = null;
     let request: Request;
     try {
-      const decoded = decodeRequest(format, bytes, this.decodeOptions);
+      const decoded = this.decoder.decode(format, bytes, this.decodeOptions);
       request = decoded.request;
       reqId = decoded.reqId;
     } catch (e) {
@@ -399,12 +401,12 @@ export class Shard {
 
   private reply(conn: number, seq: number, format: Format, request: Request, result: Result, reqId: string | number | null): void {
     if (conn === 0) return; // internal request whose answer nobody reads
-    this.answers.push({ conn, seq, code: 0, bytes: encodeAnswer(format, request, result, reqId), format, reqId });
+    this.answers.push({ conn, seq, code: 0, bytes: this.encoder.answer(format, request, result, reqId), format, reqId });
   }
 
   private replyError(conn: number, seq: number, format: Format, err: FlashqError, reqId: string | number | null): void {
     if (conn === 0) return;
-    this.answers.push({ conn, seq, code: err.code, bytes: encodeError(format, err, reqId), format, reqId });
+    this.answers.push({ conn, seq, code: err.code, bytes: this.encoder.error(format, err, reqId), format, reqId });
   }
 
   /** Apply what the commands of this turn set in motion, then send everything out together. */
@@ -452,7 +454,7 @@ export class Shard {
     }
     const failure = errors.storageUnavailable();
     for (const a of turn.answers) {
-      this.out.answer(a.conn, a.seq, ErrorCode.StorageUnavailable, encodeError(a.format, failure, a.reqId));
+      this.out.answer(a.conn, a.seq, ErrorCode.StorageUnavailable, this.encoder.error(a.format, failure, a.reqId));
     }
     for (const m of turn.messages) if (m.msg.t !== 'dep') this.out.shardMsg(m.target, JSON.stringify(m.msg));
     this.out.flush();

@@ -1,4 +1,4 @@
-import { skipString, skipValue, skipWs } from '../protocol/json-walk.js';
+import { type JsonWalk, skipWs } from '../protocol/json-walk.js';
 import { bytesEqual } from '../base/bytes.js';
 import type { BusEvent } from '../events/catalogue.js';
 
@@ -7,7 +7,7 @@ import type { BusEvent } from '../events/catalogue.js';
  * `{"event","queue","job_id","timestamp","data","error"}` with `data`/`error` null when absent
  * (compat.md "Events"); job.progress events also carry `progress`, without which they say nothing.
  */
-export function webhookBody(ev: BusEvent): Buffer {
+export function webhookBody(ev: BusEvent, walk: JsonWalk): Buffer {
   const b = ev.buf;
   const end = ev.end;
   let jobId: [number, number] | null = null;
@@ -18,13 +18,13 @@ export function webhookBody(ev: BusEvent): Buffer {
   let i = skipWs(b, ev.start + 1, end);
   while (i < end && b[i] === 0x22) {
     const ks = i + 1;
-    i = skipString(b, i, end);
+    i = walk.skipString(b, i, end);
     if (i < 0) break;
     const ke = i - 1;
     i = skipWs(b, i, end);
     if (b[i] !== 0x3a) break;
     const vs = skipWs(b, i + 1, end);
-    const ve = skipValue(b, vs, end);
+    const ve = walk.skipValue(b, vs, end);
     if (ve < 0) break;
     if (bytesEqual(b, ks, ke, 'job_id')) jobId = [vs, ve];
     else if (bytesEqual(b, ks, ke, 'timestamp')) ts = [vs, ve];

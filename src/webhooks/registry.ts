@@ -5,6 +5,7 @@ import type { EventType } from '../engine/types.js';
 import { EVENT_TYPES, isEventType, type BusEvent, type EventSink, type EventSource } from '../events/catalogue.js';
 import { WebhookDelivery, type DeliveryOptions } from './delivery.js';
 import { webhookBody } from './payload.js';
+import { JsonWalk } from '../protocol/json-walk.js';
 import type { WebhookStore } from './webhook-persistence.js';
 import { checkTargetUrl } from './target.js';
 import { viewOf, type Webhook, type WebhookEvent, type WebhookView } from './types.js';
@@ -26,6 +27,8 @@ export class WebhookRegistry implements EventSink {
   /** in cluster mode the node owning an event's partition delivers it: once */
   readonly localOnly = true;
   private loaded: Promise<void> | null = null;
+  /** walks event bytes to build delivery bodies */
+  private readonly walk = new JsonWalk();
   readonly delivery: WebhookDelivery;
 
   constructor(
@@ -123,7 +126,7 @@ export class WebhookRegistry implements EventSink {
     let n = 0;
     for (const w of hooks) {
       if (w.queue !== null && w.queue !== ev.queue) continue;
-      body ??= webhookBody(ev);
+      body ??= webhookBody(ev, this.walk);
       this.delivery.enqueue(w.url, w.secret, ev.type, body);
       n++;
     }

@@ -42,13 +42,15 @@ async function captureLogs<T>(fn: () => Promise<T>): Promise<{ value: T; lines: 
 }
 
 /** A TCP relay between origin and owner that the test can cut, as a failing network would. */
-async function relay(backend: number): Promise<{ port: number; cut(): void; accepted: number; close(): Promise<void> }> {
+async function relay(backend: number): Promise<{ port: number; cut(): void; hold(on: boolean): void; accepted: number; close(): Promise<void> }> {
   const pipes = new Set<Socket>();
+  const upstream = new Map<Socket, Socket>();
   let accepted = 0;
   const server = createServer((a) => {
     accepted++;
     const b = connect(backend, '127.0.0.1');
     pipes.add(a).add(b);
+    upstream.set(a, b);
     a.pipe(b).pipe(a);
     const end = () => {
       a.destroy();
@@ -68,6 +70,15 @@ async function relay(backend: number): Promise<{ port: number; cut(): void; acce
     },
     cut: () => {
       for (const s of pipes) s.destroy();
+    },
+    /** stop (or resume) reading what the origin sends, as a stalled owner would */
+    hold: (on: boolean) => {
+      for (const [a, b] of upstream) {
+        if (on) {
+          a.unpipe(b);
+          a.pause();
+        } else a.pipe(b);
+      }
     },
     close: () =>
       new Promise((r) => {
@@ -260,6 +271,45 @@ test('the link cut mid-flight answers every pending request with the error, the 
   }
 });
 
+test('flush reports a full socket past the high-water mark and onDrain fires once it drained', async () => {
+  const owner = await pair();
+  open.push(owner);
+  const net = await relay(owner.port);
+  const out = new Recorder();
+  const client = new PeerClient({ nodeId: 'node-a', peerId: 'node-b', host: '127.0.0.1', port: net.port, secret: SECRET, tls: null, output: out, highWater: 64 * 1024 });
+  client.start();
+  try {
+    await waitFor(() => client.connected);
+    net.hold(true);
+    const t1 = client.target(partitionOf('bp-1'));
+    const t2 = client.target(partitionOf('bp-2'));
+    let drained = 0;
+    t1.onDrain = () => drained++;
+    t2.onDrain = () => drained++;
+    const blob = 'x'.repeat(8 * 1024);
+    let full = false;
+    let seq = 0;
+    // kernel buffers absorb some: keep sending until the socket's own buffer passes the mark
+    for (let turn = 0; turn < 2000 && !full; turn++) {
+      for (let i = 0; i < 8; i++) t1.add(Kind.REQUEST, Format.TcpJson, 30, ++seq, JSON.stringify({ cmd: 'PUSH', queue: 'bp-1', data: { blob } }));
+      t2.add(Kind.REQUEST, Format.TcpJson, 31, seq, JSON.stringify({ cmd: 'PUSH', queue: 'bp-2', data: {} }));
+      full = !t1.flush();
+      if (!full) await new Promise((r) => setImmediate(r));
+    }
+    assert.ok(full, 'the socket filled up');
+    assert.equal(t2.flush(), false, 'every target of the peer shares the full socket');
+    assert.equal(drained, 0);
+    net.hold(false);
+    await waitFor(() => drained === 2, 20_000, 'onDrain of both targets');
+    assert.equal(t1.flush(), true);
+    await out.until(() => out.answers.length === client.stats.forwarded, 30_000, 'every request answered');
+    assert.ok(out.answers.every((a) => a.code === 0));
+  } finally {
+    await client.close();
+    await net.close();
+  }
+});
+
 test('auth: a wrong secret is refused and logged with the peer address; no secret on both ends works; one-sided secrets are refused', async () => {
   const p = await pair();
   open.push(p);
@@ -341,6 +391,26 @@ test('a record over the size limit closes the link cleanly; the link comes back;
   assert.match(parse(tooBig.text).error as string, /Payload too large/);
   assert.equal(fine.code, 0);
   assert.ok(q.client.connected);
+});
+
+test('before the handshake a peer cannot make the owner allocate a big record, nor hold a socket past the deadline', async () => {
+  const p = await pair({ handshakeTimeoutMs: 300 });
+  open.push(p);
+  const { lines } = await captureLogs(async () => {
+    const big = connect(p.port, '127.0.0.1');
+    big.on('error', () => {});
+    await new Promise<void>((r) => big.once('connect', () => r()));
+    const head = Buffer.alloc(4);
+    head.writeUInt32LE(50 * 1024 * 1024);
+    big.write(head);
+    await new Promise<void>((r) => big.once('close', () => r()).resume());
+    const silent = connect(p.port, '127.0.0.1');
+    silent.on('error', () => {});
+    await new Promise<void>((r) => silent.once('close', () => r()).resume());
+  });
+  assert.ok(lines.some((l) => l.msg === 'cluster link refused' && /record of 52428800 bytes over the link's limit of 1024/.test(String(l.reason))), JSON.stringify(lines));
+  assert.ok(lines.some((l) => l.msg === 'cluster link refused' && /no handshake within 300 ms/.test(String(l.reason))));
+  assert.equal(p.server.sessionCount, 0);
 });
 
 test('a partition this node does not serve is answered at once; node-wide requests are answered by the node', async () => {

@@ -45,6 +45,17 @@ test('a client that never reads its answers holds a bounded amount of server mem
     40_000,
     'the server to stop reading',
   );
+  // The server has stopped reading: what waits in the client's buffer no longer drains. (A window
+  // of observation, since the property is that nothing happens; without the MAX_UNSENT pause the
+  // server keeps reading, buffering its answers, and this drains by megabytes a second.)
+  const held = sock.writableLength;
+  const watchUntil = Date.now() + 3000;
+  let drained = 0;
+  while (Date.now() < watchUntil) {
+    await new Promise((r) => setTimeout(r, 50));
+    drained = Math.max(drained, held - sock.writableLength);
+  }
+  assert.ok(drained < 2 * 1024 * 1024, `the server read ${(drained / 1048576).toFixed(1)} MiB more while its answers were not taken`);
   const grown = rssBytes(server.proc.pid!) - before;
   assert.ok(grown < 64 * 1024 * 1024, `server RSS grew ${(grown / 1048576).toFixed(1)} MiB while the client did not read`);
   // the server still serves others meanwhile

@@ -3,9 +3,24 @@ import assert from 'node:assert/strict';
 import protobuf from 'protobufjs';
 import type { JobView } from '../../src/engine/types.js';
 import { FlashqError } from '../../src/base/errors.js';
-import { ackBatchRecord, decodeGrpc, encodeGrpc, GrpcMethod, pullBatchRecord } from '../../src/protocol/grpc-codec.js';
-import { scanId, scanIds, scanPlainSuccess, scanQueue, scanStreamRequest } from '../../src/protocol/grpc-wire.js';
+import { ackBatchRecord as ackRecord, encodeGrpc as encodeWith, GrpcDecoder, GrpcMethod, pullBatchRecord as pullRecord } from '../../src/protocol/grpc-codec.js';
+import { ProtoReader, ProtoWriter } from '../../src/protocol/grpc-wire.js';
+import type { Request } from '../../src/protocol/request.js';
+import type { Result } from '../../src/protocol/result.js';
 import { protoPath } from './client.js';
+
+const decoder = new GrpcDecoder();
+const decodeGrpc = (bytes: Uint8Array) => decoder.decode(bytes);
+const writer = new ProtoWriter();
+const encodeGrpc = (request: Request, result: Result) => encodeWith(writer, request, result);
+const pullBatchRecord = (queue: string, count: number) => pullRecord(writer, queue, count);
+const ackBatchRecord = (ids: number[]) => ackRecord(writer, ids);
+const reader = new ProtoReader();
+const scanQueue = (b: Uint8Array) => reader.scanQueue(b);
+const scanId = (b: Uint8Array) => reader.scanId(b);
+const scanIds = (b: Uint8Array) => reader.scanIds(b);
+const scanStreamRequest = (b: Uint8Array) => reader.scanStreamRequest(b);
+const scanPlainSuccess = (b: Uint8Array) => reader.scanPlainSuccess(b);
 
 const root = protobuf.loadSync(protoPath());
 const type = (name: string) => root.lookupType(`flashq.${name}`);

@@ -4,6 +4,7 @@ import { EventBus, EVENT_COST } from '../../src/front/events.js';
 import type { BusEvent, EventSink } from '../../src/events/catalogue.js';
 import { sseFrame } from '../../src/front/http/sse.js';
 import { webhookBody } from '../../src/webhooks/payload.js';
+import { JsonWalk } from '../../src/protocol/json-walk.js';
 import { waitFor } from '../helpers/server.js';
 import type { EngineEvent } from '../../src/engine/types.js';
 import { eventTypeIndex } from '../../src/events/catalogue.js';
@@ -53,7 +54,7 @@ function collector(): EventSink & { got: Array<{ type: string; queue: string; js
     got,
     event(ev: BusEvent) {
       const text = ev.buf.toString('utf8', ev.start, ev.end);
-      got.push({ type: ev.type, queue: ev.queue, json: JSON.parse(text), sse: sseFrame(ev).toString('utf8'), hook: JSON.parse(webhookBody(ev).toString('utf8')) });
+      got.push({ type: ev.type, queue: ev.queue, json: JSON.parse(text), sse: sseFrame(ev).toString('utf8'), hook: JSON.parse(webhookBody(ev, new JsonWalk()).toString('utf8')) });
       return 1;
     },
   };

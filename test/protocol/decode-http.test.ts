@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DecodeError, decodeRequest } from '../../src/protocol/decode.js';
+import { DecodeError, type DecodeOptions, RequestDecoder } from '../../src/protocol/decode.js';
 import { ErrorCode } from '../../src/base/errors.js';
 import type { Request } from '../../src/protocol/request.js';
 import { Format } from '../../src/protocol/result.js';
 import { DEFAULT_JOB } from './helpers.js';
+
+const decoder = new RequestDecoder();
+const decodeRequest = (format: Format, bytes: Uint8Array, opts?: DecodeOptions) => decoder.decode(format, bytes, opts);
 
 
 /** The wrapper as the HTTP front writes it: routing members first, the raw body last. */

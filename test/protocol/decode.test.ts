@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pack } from 'msgpackr';
-import { DecodeError, decodeRequest, type DecodeOptions } from '../../src/protocol/decode.js';
+import { DecodeError, RequestDecoder, type DecodeOptions } from '../../src/protocol/decode.js';
 import { ErrorCode } from '../../src/base/errors.js';
 import type { Request } from '../../src/protocol/request.js';
 import { Format } from '../../src/protocol/result.js';
 import { DEFAULT_JOB } from './helpers.js';
+
+const decoder = new RequestDecoder();
+const decodeRequest = (format: Format, bytes: Uint8Array, opts?: DecodeOptions) => decoder.decode(format, bytes, opts);
 
 
 /** Decode the same command from a JSON line and from a MessagePack map; both must agree. */

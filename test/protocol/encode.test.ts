@@ -2,11 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { unpack } from 'msgpackr';
 import { AnswerWriter } from '../../src/protocol/answer-writer.js';
-import { decodeInternalAnswer, encodeAnswer, encodeError, httpStatusOf } from '../../src/protocol/encode.js';
+import { AnswerEncoder, decodeInternalAnswer, httpStatusOf } from '../../src/protocol/encode.js';
 import { errors, FlashqError } from '../../src/base/errors.js';
 import type { Request } from '../../src/protocol/request.js';
 import { Format, type Result } from '../../src/protocol/result.js';
 import { cronView, jobView, queueInfo, text } from './helpers.js';
+
+const encoder = new AnswerEncoder();
+const encodeAnswer = (format: Format, request: Request, result: Result, reqId: string | number | null) => encoder.answer(format, request, result, reqId);
+const encodeError = (format: Format, err: FlashqError, reqId: string | number | null) => encoder.error(format, err, reqId);
 
 const JOB_KEYS = [
   'id',

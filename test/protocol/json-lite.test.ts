@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_DECODE_OPTIONS, decodeJson } from '../../src/protocol/decode.js';
-import { parsePushLite } from '../../src/protocol/json-lite.js';
-import { validValue } from '../../src/protocol/json-validate.js';
+import { DEFAULT_DECODE_OPTIONS, type DecodeOptions, RequestDecoder } from '../../src/protocol/decode.js';
+import { PushLiteParser } from '../../src/protocol/json-lite.js';
+import { JsonValidator } from '../../src/protocol/json-validate.js';
 import { skipWs } from '../../src/protocol/json-walk.js';
 import { RawJsonSource, StringifySource } from '../../src/protocol/payload-text.js';
 import { JOB_FIELDS, jobInput } from '../../src/protocol/commands.js';
+
+const decoder = new RequestDecoder();
+const decodeJson = (b: Buffer, opts: DecodeOptions, lite: boolean) => decoder.json(b, opts, lite);
+const validator = new JsonValidator();
+const validValue = (b: Uint8Array, i: number, end: number) => validator.validValue(b, i, end);
 
 /** Outcome of a decode: the Decoded value, or the error's message and reqId. */
 function outcome(line: Buffer, lite: boolean): unknown {
@@ -18,7 +23,7 @@ function outcome(line: Buffer, lite: boolean): unknown {
 }
 
 function handledByLite(line: string): boolean {
-  return parsePushLite(Buffer.from(line), new RawJsonSource()) !== null;
+  return new PushLiteParser().parse(Buffer.from(line), new RawJsonSource()) !== null;
 }
 
 /** Deterministic PRNG (mulberry32), so a failure can be replayed. */

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pack } from 'msgpackr';
-import { scanJsonRoute, scanMsgpackRoute, type Route } from '../../src/protocol/route-scan.js';
+import { RouteScanner, type Route } from '../../src/protocol/route-scan.js';
+
+const scanner = new RouteScanner();
+const scanJsonRoute = (b: Uint8Array, s: number, e: number) => scanner.scanJson(b, s, e);
+const scanMsgpackRoute = (b: Uint8Array, s: number, e: number) => scanner.scanMsgpack(b, s, e);
 
 function json(s: string): Route {
   const b = Buffer.from(`  ${s}  `); // the scanner works on a range of a bigger buffer

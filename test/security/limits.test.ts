@@ -1,25 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import WebSocket from 'ws';
 import { FlashqGrpc, grpc, json } from '../grpc/client.js';
 import { Api } from '../http/client.js';
 import { startServer, waitFor, type RunningServer } from '../helpers/server.js';
 import { WireClient } from '../helpers/wire.js';
-
-/** A raw socket that records what it receives and when it closes. */
-function rawSocket(port: number): Promise<{ s: net.Socket; got: () => string; closed: Promise<number> }> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1');
-    let got = '';
-    const t0 = Date.now();
-    const closed = new Promise<number>((r) => s.once('close', () => r(Date.now() - t0)));
-    s.on('data', (d: Buffer) => (got += d.toString('latin1')));
-    s.on('error', () => {});
-    s.once('connect', () => resolve({ s, got: () => got, closed }));
-    s.once('error', reject);
-  });
-}
+import { rawSocket } from '../helpers/raw-socket.js';
 
 describe('MAX_CONNECTIONS', () => {
   let server: RunningServer;

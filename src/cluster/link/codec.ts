@@ -41,6 +41,8 @@ export const NONCE_BYTES = 32;
 export const NODE_WIDE = 0xffff;
 /** a record's body may not exceed this unless the link is told otherwise (answers of big PULLBs fit) */
 export const DEFAULT_MAX_RECORD = 64 * 1024 * 1024;
+/** until the handshake ends a record may not exceed this: an unauthenticated peer gets no big buffers */
+export const HANDSHAKE_MAX_RECORD = 1024;
 
 /** bytes before a REQUEST's payload: length, type, kind, format, target, conn, seq */
 export const REQUEST_HEAD = 4 + 1 + 1 + 1 + 2 + 4 + 4;
@@ -204,7 +206,8 @@ export class RecordReader {
   private bodyLen = 0;
   private dead = false;
 
-  constructor(readonly maxRecord: number = DEFAULT_MAX_RECORD) {}
+  /** raised from HANDSHAKE_MAX_RECORD to the link's limit once the peer is authenticated */
+  constructor(public maxRecord: number = DEFAULT_MAX_RECORD) {}
 
   push(chunk: Buffer, sink: RecordSink): void {
     if (this.dead) return;

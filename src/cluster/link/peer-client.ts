@@ -5,7 +5,7 @@ import { encodeError } from '../../protocol/encode.js';
 import { Format } from '../../protocol/result.js';
 import { Kind } from '../../ring/kinds.js';
 import { mismatch, newNonce, proofMatches, proofOf, readHello, writeHello } from './auth.js';
-import { DEFAULT_MAX_RECORD, REQUEST_HEAD, Rec, RecordReader, RecordWriter, type RecordSink } from './codec.js';
+import { DEFAULT_MAX_RECORD, HANDSHAKE_MAX_RECORD, REQUEST_HEAD, Rec, RecordReader, RecordWriter, type RecordSink } from './codec.js';
 import { Inflight } from './inflight.js';
 import { dialLink } from './transport.js';
 import type { LinkTls, PeerOutput, RecordLink } from './types.js';
@@ -230,7 +230,7 @@ export class PeerClient implements RecordSink {
   private connect(): void {
     this.timer = null;
     this.state = 'connecting';
-    this.reader = new RecordReader(this.maxRecord);
+    this.reader = new RecordReader(Math.min(HANDSHAKE_MAX_RECORD, this.maxRecord));
     const { socket, readyEvent } = dialLink(this.opts.tls, this.opts.host, this.opts.port);
     this.socket = socket;
     let reason: string | null = null;
@@ -378,6 +378,7 @@ export class PeerClient implements RecordSink {
     const first = head.take()!;
     socket.write(held === null ? first : Buffer.concat([first, held]));
     this.state = 'ready';
+    this.reader.maxRecord = this.maxRecord;
     this.attempts = 0;
     this.stats.connects++;
     this.up = true;

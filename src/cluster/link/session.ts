@@ -6,7 +6,7 @@ import { scanJsonReqId, scanMsgpackReqId } from '../../protocol/reqid-scan.js';
 import { Format } from '../../protocol/result.js';
 import { Kind } from '../../ring/kinds.js';
 import { mismatch, newNonce, proofMatches, proofOf, readHello, writeWelcome } from './auth.js';
-import { ANSWER_HEAD, EVENT_HEAD, NODE_WIDE, Rec, RecordReader, RecordWriter, type RecordSink } from './codec.js';
+import { ANSWER_HEAD, EVENT_HEAD, HANDSHAKE_MAX_RECORD, NODE_WIDE, Rec, RecordReader, RecordWriter, type RecordSink } from './codec.js';
 import type { LinkAnswerSink, LinkEventSink, LocalNode } from './types.js';
 
 export interface SessionOptions {
@@ -69,7 +69,7 @@ export class LinkSession implements RecordSink {
     private readonly opts: SessionOptions,
   ) {
     this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
-    this.reader = new RecordReader(opts.maxRecord);
+    this.reader = new RecordReader(Math.min(HANDSHAKE_MAX_RECORD, opts.maxRecord));
     this.deadline = setTimeout(() => this.refuse(`no handshake within ${opts.handshakeTimeoutMs} ms`), opts.handshakeTimeoutMs);
     socket.on('data', (chunk: Buffer) => this.reader.push(chunk, this));
     socket.on('drain', () => {
@@ -259,6 +259,7 @@ export class LinkSession implements RecordSink {
       if (!proofMatches(buf.subarray(start, end), want)) return this.refuse('authentication failed: wrong CLUSTER_SECRET');
     } else if (end > start) return this.refuse('a proof without a CLUSTER_SECRET');
     this.state = 'ready';
+    this.reader.maxRecord = this.opts.maxRecord;
     clearTimeout(this.deadline);
     log.info('cluster link session', { peer: this.peer, node: this.originId });
   }

@@ -1,6 +1,7 @@
 import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
 import { GRPC_STATUS, errors, type FlashqError } from '../../base/errors.js';
 import { Format } from '../../protocol/result.js';
+import { ProtoReader, ProtoWriter } from '../../protocol/grpc-wire.js';
 import { Kind } from '../../ring/kinds.js';
 import type { AnswerSink, Dispatcher } from '../dispatcher.js';
 import type { Fanout } from '../fanout.js';
@@ -80,6 +81,9 @@ export class GrpcContext {
   readonly maxBatch: number;
   readonly unary: UnaryChannel;
   readonly live = new Set<LiveCall>();
+  /** this listener's protobuf cursor (routing scans) and writer (records the front builds) */
+  readonly reader = new ProtoReader();
+  readonly writer = new ProtoWriter();
   closing = false;
   private scratch = Buffer.allocUnsafe(64 * 1024);
 

@@ -143,9 +143,18 @@ export class GrpcFront {
     const ctx = new GrpcContext(parts);
     const limit = parts.limit;
     const refusals = new Refusals(limit);
+    const idle = parts.config.idleTimeoutMs;
     const grpc = new GrpcServer({
       'grpc.max_receive_message_length': MAX_MESSAGE,
       'grpc.max_send_message_length': MAX_MESSAGE,
+      // IDLE_TIMEOUT_MS. A connection with no call open for that long is closed (GOAWAY; a client
+      // channel reconnects on its next call): this ends one that sent only part of the preface or
+      // of a frame and stopped. Every connection is also pinged that often and dropped when a ping
+      // is not answered within the same time, which ends one stuck mid-frame with a call open; a
+      // healthy client answers pings by itself, so a worker waiting on an open stream stays.
+      'grpc.max_connection_idle_ms': idle,
+      'grpc.keepalive_time_ms': idle,
+      'grpc.keepalive_timeout_ms': idle,
       interceptors: [refusals.interceptor],
     });
     grpc.addService(QUEUE_SERVICE, handlers(ctx));

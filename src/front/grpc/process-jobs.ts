@@ -1,7 +1,6 @@
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import { ErrorCode } from '../../base/errors.js';
 import { ackBatchRecord, GrpcMethod, pullBatchRecord } from '../../protocol/grpc-codec.js';
-import { forEachLenField1, scanId, scanPlainSuccess } from '../../protocol/grpc-wire.js';
 import type { AnswerSink } from '../dispatcher.js';
 import { type GrpcContext, type GrpcError, type LiveCall, statusOf } from './context.js';
 
@@ -85,18 +84,18 @@ export class JobProcessor implements AnswerSink, LiveCall {
     // acks first: the jobs they complete free concurrency slots before the pull is served
     this.flushAcks();
     this.pulling = true;
-    this.ctx.sendRecord(this.shard, this.conn, PULL_SEQ, pullBatchRecord(this.queue, Math.min(room, this.ctx.maxBatch)));
+    this.ctx.sendRecord(this.shard, this.conn, PULL_SEQ, pullBatchRecord(this.ctx.writer, this.queue, Math.min(room, this.ctx.maxBatch)));
   }
 
   private result(msg: Buffer): void {
     if (this.closed) return;
-    const plain = scanPlainSuccess(msg);
+    const plain = this.ctx.reader.scanPlainSuccess(msg);
     if (plain > 0 && this.ctx.router.shardOfId(plain) === this.shard) {
       this.inFlight.delete(plain);
       this.acks.push(plain);
       if (this.acks.length >= this.ctx.maxBatch) this.flushAcks();
     } else {
-      const id = scanId(msg);
+      const id = this.ctx.reader.scanId(msg);
       this.inFlight.delete(id);
       this.ctx.send(id > 0 ? this.ctx.router.shardOfId(id) : this.shard, this.conn, RESULT_SEQ, GrpcMethod.JobResult, msg);
     }
@@ -115,7 +114,7 @@ export class JobProcessor implements AnswerSink, LiveCall {
   /** Jobs that were not active any more are skipped by AckBatch, as single results ignore NotFound. */
   private flushAcks(): void {
     if (this.acks.length === 0) return;
-    this.ctx.sendRecord(this.shard, this.conn, RESULT_SEQ, ackBatchRecord(this.acks));
+    this.ctx.sendRecord(this.shard, this.conn, RESULT_SEQ, ackBatchRecord(this.ctx.writer, this.acks));
     this.acks = [];
   }
 
@@ -128,8 +127,8 @@ export class JobProcessor implements AnswerSink, LiveCall {
     this.pulling = false;
     if (code !== 0) return this.end(statusOf(code, bytes));
     if (bytes.length === 0) return this.end(this.ctx.shuttingDown);
-    forEachLenField1(bytes, (s, e) => {
-      this.inFlight.add(scanId(bytes, s, e));
+    this.ctx.reader.forEachLenField1(bytes, (s, e) => {
+      this.inFlight.add(this.ctx.reader.scanId(bytes, s, e));
       if (!this.call.write(Buffer.from(bytes.subarray(s, e)))) this.writable = false;
     });
     this.pump();

@@ -1,5 +1,4 @@
 import { status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
-import { scanQueue } from '../../protocol/grpc-wire.js';
 import type { AnswerSink } from '../dispatcher.js';
 import { type GrpcContext, type LiveCall, MAX_MESSAGE, statusOf } from './context.js';
 import type { UnaryHandler } from './unary.js';
@@ -26,7 +25,7 @@ class BlockingPull implements AnswerSink, LiveCall {
     method: number,
     private readonly single: boolean,
   ) {
-    const queue = scanQueue(call.request);
+    const queue = ctx.reader.scanQueue(call.request);
     this.shard = queue === null ? 0 : ctx.router.shardOfQueue(queue);
     this.conn = ctx.dispatcher.allocConn(this);
     ctx.live.add(this);

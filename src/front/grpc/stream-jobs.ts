@@ -1,6 +1,5 @@
 import { status, type ServerWritableStream } from '@grpc/grpc-js';
 import { pullBatchRecord } from '../../protocol/grpc-codec.js';
-import { forEachLenField1, scanStreamRequest } from '../../protocol/grpc-wire.js';
 import type { AnswerSink } from '../dispatcher.js';
 import { type GrpcContext, type GrpcError, type LiveCall, statusOf } from './context.js';
 
@@ -38,7 +37,7 @@ export class JobStream implements AnswerSink, LiveCall {
     private readonly ctx: GrpcContext,
     private readonly call: ServerWritableStream<Buffer, Buffer>,
   ) {
-    const req = scanStreamRequest(call.request);
+    const req = ctx.reader.scanStreamRequest(call.request);
     this.queue = req?.queue ?? '';
     const max = ctx.maxBatch;
     this.batch = Math.min(max, req && req.batchSize > 0 ? req.batchSize : DEFAULT_BATCH);
@@ -61,7 +60,7 @@ export class JobStream implements AnswerSink, LiveCall {
     if (room <= 0) return;
     this.pulling = true;
     this.seq = this.seq >= 0xffffffff ? 1 : this.seq + 1;
-    this.ctx.sendRecord(this.shard, this.conn, this.seq, pullBatchRecord(this.queue, Math.min(this.batch, room)));
+    this.ctx.sendRecord(this.shard, this.conn, this.seq, pullBatchRecord(this.ctx.writer, this.queue, Math.min(this.batch, room)));
   }
 
   deliver(_seq: number, code: number, bytes: Uint8Array): void {
@@ -69,7 +68,7 @@ export class JobStream implements AnswerSink, LiveCall {
     if (this.closed) return;
     if (code !== 0) return this.end(statusOf(code, bytes));
     if (bytes.length === 0) return this.end(this.ctx.shuttingDown); // a parked pull released by a stopping shard
-    forEachLenField1(bytes, (s, e) => {
+    this.ctx.reader.forEachLenField1(bytes, (s, e) => {
       this.unsent++;
       // copy: the answer is a view into a shard frame, and grpc-js may buffer the message
       if (!this.call.write(Buffer.from(bytes.subarray(s, e)), this.written)) this.writable = false;

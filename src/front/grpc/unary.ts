@@ -1,6 +1,5 @@
 import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
 import { encodeGrpc, GrpcMethod } from '../../protocol/grpc-codec.js';
-import { scanId, scanIds, scanQueue } from '../../protocol/grpc-wire.js';
 import { errors, FlashqError } from '../../base/errors.js';
 import { Format } from '../../protocol/result.js';
 import { type GrpcContext, statusOf, statusOfError } from './context.js';
@@ -25,14 +24,14 @@ function routed(ctx: GrpcContext, method: number, shardOf: (message: Buffer) => 
 
 export function byQueue(ctx: GrpcContext, method: number): UnaryHandler {
   return routed(ctx, method, (m) => {
-    const queue = scanQueue(m);
+    const queue = ctx.reader.scanQueue(m);
     // unparsable: any shard words the decode error
     return queue === null ? 0 : ctx.router.shardOfQueue(queue);
   });
 }
 
 export function byId(ctx: GrpcContext, method: number): UnaryHandler {
-  return routed(ctx, method, (m) => ctx.router.shardOfId(scanId(m)));
+  return routed(ctx, method, (m) => ctx.router.shardOfId(ctx.reader.scanId(m)));
 }
 
 /** AckBatch: ids may live on several shards; split them and answer the sum of what each acked. */
@@ -40,7 +39,7 @@ export function ackBatch(ctx: GrpcContext): UnaryHandler {
   return (call, callback) => {
     const denied = ctx.admit(call.metadata);
     if (denied) return callback(denied);
-    const route = ctx.router.ackBatchRoute(scanIds(call.request), ctx.maxBatch);
+    const route = ctx.router.ackBatchRoute(ctx.reader.scanIds(call.request), ctx.maxBatch);
     if (typeof route === 'number') {
       ctx.unary.ask(route, GrpcMethod.AckBatch, call.request, answer(callback));
       return;
@@ -58,7 +57,7 @@ export function stats(ctx: GrpcContext): UnaryHandler {
     const denied = ctx.authorize(call.metadata);
     if (denied) return callback(denied);
     ctx.fanout.result({ cmd: 'STATS' }).then(
-      (result) => callback(null, Buffer.from(encodeGrpc({ cmd: 'STATS' }, result))),
+      (result) => callback(null, Buffer.from(encodeGrpc(ctx.writer, { cmd: 'STATS' }, result))),
       (e: unknown) => callback(statusOfError(e instanceof FlashqError ? e : errors.internal(String(e)))),
     );
   };

@@ -1,6 +1,5 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { ErrorCode, errors, FlashqError } from '../../base/errors.js';
-import { encodeAnswer } from '../../protocol/encode.js';
 import type { Request } from '../../protocol/request.js';
 import { Format } from '../../protocol/result.js';
 import { validateQueueName } from '../../engine/names.js';
@@ -120,7 +119,7 @@ export function queryOf(req: HttpRequest, keys: readonly string[]): Record<strin
 /** Answer a fan-out request (STATS, METRICS, LISTQUEUES, CRONLIST, JOBS) merged from every shard. */
 export function answerFanout(ctx: HttpContext, x: Exchange, req: Request): void {
   ctx.front.fanout.result(req).then(
-    (result) => x.okBytes(encodeAnswer(Format.Http, req, result, null)),
+    (result) => x.okBytes(ctx.front.fanout.encoder.answer(Format.Http, req, result, null)),
     (e: unknown) => x.error(e),
   );
 }

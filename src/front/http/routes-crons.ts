@@ -1,5 +1,5 @@
 import { Format } from '../../protocol/result.js';
-import { findMember, keyBytes, MEMBER_ABSENT, MEMBER_UNSURE, skipWs, walk } from '../../protocol/json-walk.js';
+import { JsonWalk, keyBytes, MEMBER_ABSENT, MEMBER_UNSURE, skipWs } from '../../protocol/json-walk.js';
 import { contentLength, JOB_BODY_LIMIT, readBody } from './body.js';
 import { answerFanout, param, route, type HttpContext } from './context.js';
 import { wrap, wrapNoBody, wrapperHead } from './wrapper.js';
@@ -8,6 +8,7 @@ const QUEUE = keyBytes('queue');
 
 /** Cron jobs: created on their queue's shard (which fires them), listed and deleted everywhere. */
 export function cronRoutes(ctx: HttpContext): void {
+  const walk = new JsonWalk();
   route(ctx, 'get', '/crons', (x) => answerFanout(ctx, x, { cmd: 'CRONLIST' }));
 
   route(ctx, 'post', '/crons/:name', (x, req) => {
@@ -15,7 +16,7 @@ export function cronRoutes(ctx: HttpContext): void {
     const head = wrapperHead({ cmd: 'CRON', name });
     readBody(x, contentLength(req), JOB_BODY_LIMIT, (body) => {
       const { fanout, router } = ctx.front;
-      const queue = queueOf(body);
+      const queue = queueOf(walk, body);
       const target = queue === null ? 0 : router.shardOfQueue(queue);
       fanout.cronCreate(target, Format.Http, wrap(head, body), name, queue).then(
         ({ code, bytes }) => x.answer(code, bytes),
@@ -37,9 +38,9 @@ export function cronRoutes(ctx: HttpContext): void {
  * The `queue` member of a cron body, read without parsing the rest (the cron's data is a payload).
  * null sends the request to shard 0, which words the validation error.
  */
-function queueOf(body: Buffer): string | null {
+function queueOf(walk: JsonWalk, body: Buffer): string | null {
   const start = skipWs(body, 0, body.length);
-  const vs = findMember(body, start, body.length, QUEUE);
+  const vs = walk.findMember(body, start, body.length, QUEUE);
   if (vs === MEMBER_UNSURE) {
     // the key was written with escapes: a cron body is small and rare enough to parse whole
     try {
