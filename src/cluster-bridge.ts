@@ -12,8 +12,8 @@ import type { Dispatcher } from './front/dispatcher.js';
 import type { ClusterMetrics, ClusterView } from './front/parts.js';
 import { CRON_DROP, type Fanout } from './front/fanout.js';
 import type { ShardRouter } from './front/shard-router.js';
-import { decodeRequest } from './protocol/decode.js';
-import { encodeAnswer, encodeError } from './protocol/encode.js';
+import { RequestDecoder } from './protocol/decode.js';
+import { AnswerEncoder, encodeError } from './protocol/encode.js';
 import { Format } from './protocol/result.js';
 import type { PartitionReport } from './shard/messages.js';
 
@@ -45,6 +45,8 @@ export class ClusterBridge implements ClusterView {
   private readonly pendingGain = new Map<number, (error?: string) => void>();
   private readonly pendingLose = new Map<number, (error?: string) => void>();
   private eventsOn = false;
+  private readonly decoder = new RequestDecoder();
+  private readonly encoder = new AnswerEncoder();
   /** counts of links closed since (metrics stay cumulative) */
   private forwardedBefore = 0;
   private failedBefore = 0;
@@ -274,11 +276,11 @@ export class ClusterBridge implements ClusterView {
       if (msg.op === CRON_DROP && typeof msg.name === 'string' && typeof msg.keep === 'number') {
         const keep = msg.keep >= 0 && this.node.ownerOf(msg.keep) === this.config.nodeId ? this.router.localShardOf(msg.keep) : -1;
         this.fanout.cronDropElsewhere(msg.name, keep);
-        return { code: 0, bytes: encodeAnswer(Format.Internal, { cmd: 'CRONDELETE', name: msg.name }, { kind: 'ok' }, null) };
+        return { code: 0, bytes: this.encoder.answer(Format.Internal, { cmd: 'CRONDELETE', name: msg.name }, { kind: 'ok' }, null) };
       }
       if (msg.cmd === 'CRONDELETE') return await this.fanout.cronDelete(payload, format, true);
-      const { request } = decodeRequest(Format.Internal, payload);
-      return { code: 0, bytes: encodeAnswer(Format.Internal, request, await this.fanout.result(request, true), null) };
+      const { request } = this.decoder.decode(Format.Internal, payload);
+      return { code: 0, bytes: this.encoder.answer(Format.Internal, request, await this.fanout.result(request, true), null) };
     } catch (e) {
       const err = e instanceof FlashqError ? e : errors.internal(String(e));
       return { code: err.code, bytes: encodeError(Format.Internal, err, null) };
