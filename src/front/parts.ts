@@ -1,3 +1,4 @@
+import type { ClusterMetrics } from '../metrics/prometheus.js';
 import type { Config } from '../config.js';
 import type { Auth } from './auth.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -20,6 +21,8 @@ export interface FrontParts {
   readonly limit: ConnectionLimit;
 }
 
+export type { ClusterMetrics };
+
 /** A node's cluster membership as /health, /cluster/nodes and /cluster/partitions show it. */
 export interface ClusterView {
   readonly nodeId: string;
@@ -37,20 +40,6 @@ export interface ClusterView {
   metrics(): ClusterMetrics;
 }
 
-export interface ClusterMetrics {
-  isLeader: boolean;
-  served: number;
-  /** partitions this node started serving since it started */
-  gained: number;
-  /** partitions it stopped serving, by reason (expired, taken, reassigned, stopped, fenced) */
-  lost: Record<string, number>;
-  /** requests sent to other nodes, and those answered with an error because a link was down */
-  forwarded: number;
-  forwardFailed: number;
-  /** other nodes known live, and those whose link is up */
-  peers: number;
-  peersConnected: number;
-}
 
 /** The server as /settings, /health and the shutdown and restart routes see it. */
 export interface ServerControl {

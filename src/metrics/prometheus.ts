@@ -2,6 +2,22 @@ import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'pr
 import type { Counters, QueueInfo, Stats } from '../engine/types.js';
 import { LATENCY_BUCKETS_S, type LatencyHistogram } from './history.js';
 
+/** A cluster node's counters, as /metrics/prometheus exports them. */
+export interface ClusterMetrics {
+  isLeader: boolean;
+  served: number;
+  /** partitions this node started serving since it started */
+  gained: number;
+  /** partitions it stopped serving, by reason (expired, taken, reassigned, stopped, fenced) */
+  lost: Record<string, number>;
+  /** requests sent to other nodes, and those answered with an error because a link was down */
+  forwarded: number;
+  forwardFailed: number;
+  /** other nodes known live, and those whose link is up */
+  peers: number;
+  peersConnected: number;
+}
+
 /** What a scrape needs, gathered fresh from every shard by the caller. */
 export interface ScrapeInput {
   counters: Counters;
@@ -14,16 +30,7 @@ export interface ScrapeInput {
   /** TCP and WebSocket connections plus HTTP requests in flight: what MAX_CONNECTIONS counts */
   connections: number;
   /** cluster mode only */
-  cluster: {
-    isLeader: boolean;
-    served: number;
-    gained: number;
-    lost: Record<string, number>;
-    forwarded: number;
-    forwardFailed: number;
-    peers: number;
-    peersConnected: number;
-  } | null;
+  cluster: ClusterMetrics | null;
 }
 
 /**
