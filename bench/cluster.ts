@@ -40,7 +40,6 @@ async function startNode(url: string, id: string): Promise<Node> {
     CLUSTER_PORT: String(clusterPort),
     LEASE_TTL_MS: String(TTL),
     SHARDS: '0',
-    LOG_LEVEL: 'warn',
   });
   return { id, server };
 }
@@ -66,8 +65,20 @@ async function settled(nodes: Node[], timeoutMs: number): Promise<Map<number, No
         ok = false;
       }
     }
-    if (ok && owner.size === 256) return owner;
-    if (performance.now() > deadline) throw new Error(`cluster not settled in ${timeoutMs} ms (${owner.size} partitions served)`);
+    const counts = nodes.map((n) => [...owner.values()].filter((o) => o === n).length);
+    // and every node routes by that map (each refreshes its view of the others every TTL/4)
+    if (ok && owner.size === 256) {
+      for (const n of nodes) {
+        const map = await get<Array<{ partition: number; owner: string | null }>>(n, '/cluster/partitions').catch(() => []);
+        if (map.length !== 256 || map.some((r) => r.owner !== owner.get(r.partition)?.id)) ok = false;
+      }
+    }
+    // balanced too: a node that just joined has its share, so no partition moves during a measurement
+    if (ok && owner.size === 256 && counts.every((c) => Math.abs(c - 256 / nodes.length) < 1)) return owner;
+    if (performance.now() > deadline) {
+      const tails = nodes.map((n) => `--- ${n.id}\n${n.server.output().split('\n').filter((l) => !l.includes('"level":"info"')).slice(-15).join('\n')}`);
+      throw new Error(`cluster not settled in ${timeoutMs} ms (${owner.size} partitions served, ${counts.join('/')})\n${tails.join('\n')}`);
+    }
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -162,7 +173,7 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   const result: Record<string, unknown> = {};
   try {
-    for (const count of [1, 2, 3]) {
+    for (const count of (process.env.BENCH_NODES ?? '1,2,3').split(',').map(Number)) {
       const url = await freshDatabase(`bench_cluster_${count}`, admin);
       const nodes: Node[] = [];
       for (let i = 0; i < count; i++) nodes.push(await startNode(url, `bench-${i}`));

@@ -45,6 +45,8 @@ export class ClusterBridge implements ClusterView {
   private readonly pendingGain = new Map<number, (error?: string) => void>();
   private readonly pendingLose = new Map<number, (error?: string) => void>();
   private eventsOn = false;
+  private readonly gainBatch = new Map<number, { partitions: number[]; epochs: number[] }>();
+  private gainScheduled = false;
   private readonly decoder = new RequestDecoder();
   private readonly encoder = new AnswerEncoder();
   /** counts of links closed since (metrics stay cumulative) */
@@ -176,14 +178,34 @@ export class ClusterBridge implements ClusterView {
   private gain(p: number, epoch: number): Promise<void> {
     return new Promise((resolve, reject) => {
       this.pendingGain.set(p, (error) => (error === undefined ? resolve() : reject(new Error(error))));
-      this.dispatcher.sendControl(this.router.localShardOf(p), { op: 'gain', partitions: [p], epochs: [epoch] });
+      // one agent pass gains many partitions at once (a failover): each shard loads them in one
+      // read of the jobs table instead of one read per partition
+      const shard = this.router.localShardOf(p);
+      let batch = this.gainBatch.get(shard);
+      if (batch === undefined) this.gainBatch.set(shard, (batch = { partitions: [], epochs: [] }));
+      batch.partitions.push(p);
+      batch.epochs.push(epoch);
+      if (!this.gainScheduled) {
+        this.gainScheduled = true;
+        setImmediate(() => {
+          this.gainScheduled = false;
+          for (const [s, b] of this.gainBatch) this.dispatcher.sendControl(s, { op: 'gain', partitions: b.partitions, epochs: b.epochs });
+          this.gainBatch.clear();
+        });
+      }
     });
   }
 
   private lose(p: number): Promise<void> {
     return new Promise((resolve) => {
-      // a load still running for p is cancelled by the drop
+      // a load still running for p is cancelled by the drop; one not sent yet is not sent
       this.settle(this.pendingGain, p, 'lost while loading');
+      const batch = this.gainBatch.get(this.router.localShardOf(p));
+      const k = batch === undefined ? -1 : batch.partitions.indexOf(p);
+      if (k >= 0) {
+        batch!.partitions.splice(k, 1);
+        batch!.epochs.splice(k, 1);
+      }
       this.pendingLose.set(p, () => resolve());
       this.dispatcher.sendControl(this.router.localShardOf(p), { op: 'lose', partitions: [p] });
     });
