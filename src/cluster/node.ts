@@ -58,7 +58,7 @@ export class ClusterNode {
   private refreshTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   /** counters for /metrics/prometheus */
-  readonly stats = { gained: 0, lost: { expired: 0, taken: 0, reassigned: 0, stopped: 0, fenced: 0 }, leaderChanges: 0 };
+  readonly stats = { gained: 0, lost: { expired: 0, taken: 0, reassigned: 0, stopped: 0, fenced: 0 } };
 
   constructor(
     private readonly o: ClusterNodeOptions,
@@ -77,7 +77,6 @@ export class ClusterNode {
       onGained: (p, e) => this.gained(p, e),
       onLost: (p, e, why) => this.lost(p, e, why),
       onLeadership: (term) => {
-        this.stats.leaderChanges++;
         log.info(term === null ? 'leadership lost' : 'leadership taken', { node: o.nodeId, term });
       },
       onError: (e) => log.warn('cluster agent pass failed', { node: o.nodeId, error: String(e) }),

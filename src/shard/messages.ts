@@ -55,9 +55,6 @@ export type PartitionReport =
    */
   | { op: 'fenced'; partitions: number[] };
 
-/** Every CONTROL record (an older name, kept for the shard's code). */
-export type AnyControl = ControlMessage;
-
 export type ControlOp = ControlMessage['op'];
 /** What the front sends a shard, and what a shard sends the front. */
 export type FrontToShard = Extract<ControlMessage, { op: 'events' | 'drain' | 'stop' | 'rewatch' | 'gain' | 'lose' }>;
@@ -67,21 +64,17 @@ const OPS: ReadonlySet<string> = new Set<ControlOp>([
   'events', 'drain', 'stop', 'rewatch', 'store', 'gain', 'lose', 'gained', 'gainFailed', 'lost', 'fenced',
 ]);
 
-export function encodeControl(msg: AnyControl): string {
+export function encodeControl(msg: ControlMessage): string {
   return JSON.stringify(msg);
 }
 
 /** Both sides are this server: a malformed message is a bug, reported with its text. */
 export function decodeControl(json: string): ControlMessage {
-  return decodeAnyControl(json);
-}
-
-export function decodeAnyControl(json: string): ControlMessage {
   const msg = JSON.parse(json) as { op?: unknown };
   if (typeof msg !== 'object' || msg === null || typeof msg.op !== 'string' || !OPS.has(msg.op)) {
     throw new Error(`unknown control message: ${json.slice(0, 200)}`);
   }
-  return msg as AnyControl;
+  return msg as ControlMessage;
 }
 
 /** SHARD_MSG records: shards asking each other about parents that live elsewhere. */

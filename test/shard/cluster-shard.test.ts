@@ -9,7 +9,7 @@ import type { ShardLink, ShardOutput } from '../../src/front/shard-link.js';
 import { WorkerLink } from '../../src/front/worker-link.js';
 import { Format } from '../../src/protocol/result.js';
 import { Kind } from '../../src/ring/kinds.js';
-import { encodeControl, type AnyControl, type PartitionReport } from '../../src/shard/messages.js';
+import { encodeControl, type ControlMessage, type PartitionReport } from '../../src/shard/messages.js';
 import type { ShardOptions } from '../../src/shard/start.js';
 import { connect, type Sql } from '../../src/store/connection.js';
 import { migrateDatabase } from '../../src/store/schema.js';
@@ -27,7 +27,7 @@ interface Answer {
  * worker thread, driven through its real link: requests in, answers and CONTROL reports out.
  */
 class ClusterShard {
-  readonly reports: AnyControl[] = [];
+  readonly reports: ControlMessage[] = [];
   private readonly pending = new Map<number, (a: Answer) => void>();
   private nextConn = 1;
   private link!: ShardLink;
@@ -45,7 +45,7 @@ class ClusterShard {
       },
       event: () => {},
       shardMsg: () => {},
-      control: (_shard, msg) => s.reports.push(msg as AnyControl),
+      control: (_shard, msg) => s.reports.push(msg as ControlMessage),
       turnDone: () => {},
     };
     const store = { url, persist: 'sync' as const };
@@ -70,17 +70,17 @@ class ClusterShard {
     return answered;
   }
 
-  control(msg: AnyControl): void {
+  control(msg: ControlMessage): void {
     this.link.add(Kind.CONTROL, Format.Internal, 0, 0, encodeControl(msg));
     this.link.flush();
   }
 
-  async report(op: PartitionReport['op'], partition: number): Promise<AnyControl> {
-    return await waitFor<AnyControl | undefined>(
+  async report(op: PartitionReport['op'], partition: number): Promise<ControlMessage> {
+    return await waitFor<ControlMessage | undefined>(
       () => this.reports.find((r) => r.op === op && 'partitions' in r && r.partitions.includes(partition)),
       15_000,
       `a ${op} report for partition ${partition} from ${this.nodeId}`,
-    ) as AnyControl;
+    ) as ControlMessage;
   }
 
   async gain(partition: number, epoch: number): Promise<void> {
