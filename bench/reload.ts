@@ -12,6 +12,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Engine } from '../src/engine/engine.js';
+import { JobRows } from '../src/engine/job-rows.js';
 import { partitionOf } from '../src/engine/partition.js';
 import { PARTITIONS } from '../src/engine/types.js';
 import { connect, type Sql } from '../src/store/connection.js';
@@ -78,16 +79,16 @@ async function once(sql: Sql, url: string): Promise<Run> {
   const engine = new Engine({ owns: () => true, keepCompleted: KEEP, maxQueues: 10_000, persist: true });
   engine.restore(input, Date.now());
   const t2 = performance.now();
-  if (input.jobs.length < N) throw new Error(`loaded ${input.jobs.length} of ${N} jobs`);
-  input.jobs.length = 0;
+  if (input.jobs.count < N) throw new Error(`loaded ${input.jobs.count} of ${N} jobs`);
+  input.jobs = new JobRows();
   const holds = await takeAll(sql);
   const g0 = performance.now();
   const taken = await loadPartitions(sql, holds, KEEP, { nodeId: NODE, idleMs: 60_000 });
   const live = new Engine({ owns: () => false, keepCompleted: KEEP, maxQueues: 10_000, persist: true });
   live.adoptPartitions(holds.map((h) => h.partition), taken, Date.now());
   const gain = performance.now() - g0;
-  if (taken.jobs.length < N) throw new Error(`gained ${taken.jobs.length} of ${N} jobs`);
-  taken.jobs.length = 0;
+  if (taken.jobs.count < N) throw new Error(`gained ${taken.jobs.count} of ${N} jobs`);
+  taken.jobs = new JobRows();
   const s0 = performance.now();
   const server = await startFlashq({ DATABASE_URL: url, SHARDS: '0' }, { timeoutMs: 300_000 });
   const s1 = performance.now();

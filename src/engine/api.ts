@@ -1,3 +1,4 @@
+import type { JobRows } from './job-rows.js';
 import type {
   Changes,
   Counters,
@@ -41,7 +42,8 @@ export interface RestoredJob extends JobInput {
 }
 
 export interface RestoreInput {
-  jobs: RestoredJob[];
+  /** the stored jobs, column by column (JobRows.of turns RestoredJob objects into rows) */
+  jobs: JobRows;
   queues: QueueSettings[];
   crons: Array<Omit<CronView, 'nextRun'> & { nextRun: number }>;
   seqs: Array<{ partition: number; seq: number }>;

@@ -1,6 +1,8 @@
-import type { RestoreInput, RestoredJob } from './api.js';
+import type { RestoreInput } from './api.js';
+import type { JobRows } from './job-rows.js';
 import { CONNECTION_LOST, type EngineState, TTL_EXPIRED } from './state.js';
 import { attemptsOf, backoffOf } from './job-defaults.js';
+import type { Queue } from './queue.js';
 import { ACTIVE, CHILDREN, COMPLETED, FAILED, type Job, extraOf, keyOf, newJob, setStamp } from './job.js';
 import { isValidName } from './names.js';
 import { partitionOf, partitionOfId, seqOfId } from './partition.js';
@@ -35,44 +37,58 @@ export function restorePartitions(c: EngineState, mask: Uint8Array, input: Resto
     q.concurrency = s.concurrencyLimit !== null && s.concurrencyLimit > 0 ? s.concurrencyLimit : 0;
   }
 
-  const rows = input.jobs.filter((r) => mask[partitionOfId(r.id)] === 1).sort((a, b) => a.id - b.id);
-  const waiting: Array<[Job, RestoredJob]> = [];
+  const rows = input.jobs;
+  const order = rowOrder(rows, mask);
+  const namePartition = rows.names.map((name) => partitionOf(name));
+  const queues: Array<Queue | undefined> = [];
+  const waiting: Job[] = [];
   const children: Job[] = [];
   const lost: Job[] = [];
-  const finished: Array<[Job, RestoredJob]> = [];
+  const finished: Job[] = [];
   const live: Job[] = [];
-  for (const r of rows) {
-    const p = partitionOfId(r.id);
-    if (partitionOf(r.queue) !== p) throw errors.internal(`stored job ${r.id} of queue ${r.queue} is in the wrong partition`);
-    const q = c.queue(r.queue, true);
-    const seq = seqOfId(r.id);
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k]!;
+    const id = rows.id[i]!;
+    const p = partitionOfId(id);
+    const qi = rows.queue[i]!;
+    if (namePartition[qi] !== p) throw errors.internal(`stored job ${id} of queue ${rows.queueOf(i)} is in the wrong partition`);
+    const q = queues[qi] ?? (queues[qi] = c.queue(rows.names[qi]!, true));
+    const seq = seqOfId(id);
     if (seq > c.seqs[p]!) c.seqs[p] = seq;
-    const o = c.opts.get(r.priority, r.lifo, attemptsOf(r.maxAttempts), backoffOf(r.backoff), Math.max(0, r.ttl), Math.max(0, r.timeout));
-    const job = newJob(seq, q, r.data, 0, 0, o, r.createdAt, r.runAt - r.createdAt, r.attempts);
-    if (r.uniqueKey !== null || r.dependsOn.length > 0 || r.tags.length > 0 || r.progress !== 0 || r.progressMsg !== null || r.result !== null || r.error !== null) {
+    const o = c.opts.get(rows.priority[i]!, rows.lifo[i] === 1, attemptsOf(rows.maxAttempts[i]!), backoffOf(rows.backoff[i]!), Math.max(0, rows.ttl[i]!), Math.max(0, rows.timeout[i]!));
+    const created = rows.created[i]!;
+    const data = rows.data[i]!;
+    const job = typeof data === 'string'
+      ? newJob(seq, q, data, 0, 0, o, created, rows.runAt[i]! - created, rows.attempts[i]!)
+      : newJob(seq, q, data, rows.ds[i]!, rows.de[i]!, o, created, rows.runAt[i]! - created, rows.attempts[i]!);
+    const extra = rows.extras.get(i);
+    if (extra !== undefined || rows.progress[i] !== 0) {
       const x = extraOf(job);
-      x.uniqueKey = r.uniqueKey;
-      x.dependsOn = Object.freeze([...new Set(r.dependsOn)]);
-      x.tags = Object.freeze(r.tags.slice());
-      x.progress = r.progress;
-      x.progressMsg = r.progressMsg;
-      x.result = r.result;
-      x.error = r.error;
+      x.progress = rows.progress[i]!;
+      if (extra !== undefined) {
+        x.uniqueKey = extra.uniqueKey;
+        x.dependsOn = Object.freeze([...new Set(extra.dependsOn)]);
+        x.tags = Object.freeze(extra.tags.slice());
+        x.progressMsg = extra.progressMsg;
+        x.result = extra.result;
+        x.error = extra.error;
+      }
     }
     c.tables[p]!.set(seq, job);
     q.jobs++;
-    const undelivered = r.state === 'waiting' || r.state === 'delayed' || r.state === 'waiting-children';
-    if (undelivered || r.state === 'active') {
+    const state = rows.stateOf(i);
+    const undelivered = state === 'waiting' || state === 'delayed' || state === 'waiting-children';
+    if (undelivered || state === 'active') {
       live.push(job);
       // an active one is about to be failed back and may be retried: its ttl still counts
       if (o.ttl > 0) c.expiries.push(job.created + o.ttl, job);
     }
-    switch (r.state) {
+    switch (state) {
       case 'waiting':
-        waiting.push([job, r]);
+        waiting.push(job);
         break;
       case 'delayed':
-        c.enterDelayed(job, r.runAt);
+        c.enterDelayed(job, rows.runAt[i]!);
         break;
       case 'waiting-children':
         c.enterChildren(job);
@@ -80,25 +96,26 @@ export function restorePartitions(c: EngineState, mask: Uint8Array, input: Resto
         break;
       case 'active':
         job.st = ACTIVE;
-        setStamp(job, r.startedAt - r.createdAt);
+        setStamp(job, rows.startedAt[i]! - created);
         q.active++;
         c.stats.processing++;
         lost.push(job);
         break;
       case 'completed':
       case 'failed':
-        finished.push([job, r]);
+        // the finish time until the retention order is settled below
+        setStamp(job, rows.finishedAt[i]! - created);
+        job.st = state === 'completed' ? COMPLETED : FAILED;
+        finished.push(job);
         break;
     }
   }
 
   // ready order: arrival at the ready queue (run time), then push order
-  waiting.sort(([a, ra], [b, rb]) => ra.runAt - rb.runAt || a.seq - b.seq);
-  for (const [job] of waiting) c.enterReady(job);
-  finished.sort(([a, ra], [b, rb]) => ra.finishedAt - rb.finishedAt || a.seq - b.seq);
-  for (const [job, r] of finished) {
-    setStamp(job, r.finishedAt - r.createdAt);
-    job.st = r.state === 'completed' ? COMPLETED : FAILED;
+  if (!inRunOrder(waiting)) waiting.sort((a, b) => a.created + a.run - (b.created + b.run) || a.seq - b.seq);
+  for (const job of waiting) c.enterReady(job);
+  finished.sort((a, b) => a.created + a.stamp - (b.created + b.stamp) || a.seq - b.seq);
+  for (const job of finished) {
     if (job.st === FAILED) {
       job.q.dlq.add(job);
       c.stats.dlq++;
@@ -108,7 +125,7 @@ export function restorePartitions(c: EngineState, mask: Uint8Array, input: Resto
 
   // unique keys: live jobs first, then DLQ entries whose key was not released at ttl expiry
   for (const job of live) claimIfFree(c, job);
-  for (const [job] of finished) if (job.st === FAILED && job.x?.error !== TTL_EXPIRED) claimIfFree(c, job);
+  for (const job of finished) if (job.st === FAILED && job.x?.error !== TTL_EXPIRED) claimIfFree(c, job);
 
   // dependency links, then what they decide
   const failedParent = new Map<Job, number>();
@@ -163,6 +180,42 @@ export function restorePartitions(c: EngineState, mask: Uint8Array, input: Resto
 
   for (let p = 0; p < PARTITIONS; p++) if (mask[p] === 1) c.tables[p]?.settle();
   for (const q of [...c.queues.values()]) if (mask[q.partition] === 1) c.maybeForget(q);
+}
+
+/**
+ * Indexes of the rows of `mask`'s partitions in id order (within a queue, push order). The store
+ * reads them in that order; other inputs are sorted.
+ */
+function rowOrder(rows: JobRows, mask: Uint8Array): Int32Array {
+  let n = 0;
+  const order = new Int32Array(rows.count);
+  let sorted = true;
+  let last = -1;
+  for (let i = 0; i < rows.count; i++) {
+    const id = rows.id[i]!;
+    if (mask[partitionOfId(id)] !== 1) continue;
+    order[n++] = i;
+    if (id < last) sorted = false;
+    last = id;
+  }
+  const mine = order.subarray(0, n);
+  if (!sorted) {
+    const ids = rows.id;
+    const copy = Array.from(mine).sort((a, b) => ids[a]! - ids[b]!);
+    mine.set(copy);
+  }
+  return mine;
+}
+
+/** Waiting jobs in push order are usually in run-time order too (pushed with no delay). */
+function inRunOrder(jobs: readonly Job[]): boolean {
+  for (let i = 1; i < jobs.length; i++) {
+    const a = jobs[i - 1]!;
+    const b = jobs[i]!;
+    const d = a.created + a.run - (b.created + b.run);
+    if (d > 0 || (d === 0 && a.seq > b.seq)) return false;
+  }
+  return true;
 }
 
 function claimIfFree(c: EngineState, job: Job): void {

@@ -1,3 +1,4 @@
+import { JobRows } from '../engine/job-rows.js';
 import type { RestoreInput } from '../engine/api.js';
 import type { Engine } from '../engine/engine.js';
 import { PARTITIONS } from '../engine/types.js';
@@ -23,7 +24,7 @@ export interface HandoverHost {
   rewatch(): void;
 }
 
-const EMPTY: RestoreInput = { jobs: [], queues: [], crons: [], seqs: [] };
+const EMPTY: RestoreInput = { jobs: new JobRows(), queues: [], crons: [], seqs: [] };
 
 function maskOf(parts: readonly number[]): Uint8Array {
   const mask = new Uint8Array(PARTITIONS);
@@ -69,7 +70,7 @@ export class Handover {
     store
       .loadTaken(holds, (input) => {
         const n = this.adopt(loads, input);
-        log.info('partitions taken over', { partitions: n, jobs: input.jobs.length, ms: Math.round(performance.now() - t0) });
+        log.info('partitions taken over', { partitions: n, jobs: input.jobs.count, ms: Math.round(performance.now() - t0) });
       })
       .catch((err: unknown) => {
         const failed = loads.filter((l) => parts.isCurrentLoad(l.partition, l.id)).map((l) => l.partition);

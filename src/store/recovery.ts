@@ -1,7 +1,8 @@
-import type { RestoreInput, RestoredJob } from '../engine/api.js';
-import { PARTITIONS, type JobState, type QueueSettings } from '../engine/types.js';
+import type { RestoreInput } from '../engine/api.js';
+import { JobRows, STORED_STATES } from '../engine/job-rows.js';
+import { PARTITIONS, type QueueSettings } from '../engine/types.js';
 import type { Sql } from './connection.js';
-import { copyValue, readCopy } from './copy-out.js';
+import { type CopyRow, readCopy } from './copy-out.js';
 import { FENCE_STATEMENT, fenceParameters, type Hold } from './fence.js';
 import { ownedBy, type Ownership } from './transaction.js';
 
@@ -14,42 +15,57 @@ const JOB_SELECT =
 
 const FINISHED = "('completed', 'failed')";
 
-const STATES: ReadonlySet<string> = new Set(['waiting', 'delayed', 'active', 'completed', 'failed', 'waiting-children']);
+const STATE_BYTES = STORED_STATES.map((s) => Buffer.from(s, 'latin1'));
 
-function toJob(c: string[]): RestoredJob {
-  if (c.length !== 22) throw new Error(`a stored job row has ${c.length} columns, expected 22`);
-  const id = Number(c[0]);
-  const state = c[2]!;
-  if (!STATES.has(state)) throw new Error(`job ${id} has an unknown state ${JSON.stringify(state)}`);
-  const createdAt = Number(c[5]);
-  const runAt = Number(c[6]);
-  const deps = copyValue(c[14]!);
-  const tags = copyValue(c[15]!);
-  return {
-    id,
-    queue: copyValue(c[1]!)!,
-    state: state as Exclude<JobState, 'unknown'>,
-    data: copyValue(c[3]!)!,
-    priority: Number(c[4]),
-    delay: Math.max(0, runAt - createdAt),
-    ttl: Number(c[11]),
-    timeout: Number(c[12]),
-    maxAttempts: Number(c[9]),
-    backoff: Number(c[10]),
-    uniqueKey: copyValue(c[13]!),
-    dependsOn: deps === null ? [] : (JSON.parse(deps) as number[]),
-    tags: tags === null ? [] : (JSON.parse(tags) as string[]),
-    lifo: c[16] === 't',
-    createdAt,
-    runAt,
-    startedAt: Number(c[7]),
-    attempts: Number(c[8]),
-    progress: Number(c[17]),
-    progressMsg: copyValue(c[18]!),
-    result: copyValue(c[19]!),
-    error: copyValue(c[20]!),
-    finishedAt: Number(c[21]),
-  };
+/** The state column's index in STORED_STATES (no string per row), or throw. */
+function stateOf(r: CopyRow, id: number): number {
+  const s = r.start(2);
+  const len = r.end(2) - s;
+  next: for (let k = 0; k < STATE_BYTES.length; k++) {
+    const b = STATE_BYTES[k]!;
+    if (b.length !== len) continue;
+    for (let i = 0; i < len; i++) if (r.buf[s + i] !== b[i]) continue next;
+    return k;
+  }
+  throw new Error(`job ${id} has an unknown state ${JSON.stringify(r.text(2))}`);
+}
+
+/**
+ * One COPY row (columns of JOB_SELECT) into `rows`. A plain ASCII payload of a live job is copied
+ * as bytes into the rows' blocks; a finished job's payload becomes a string, since retention may
+ * keep it long after the jobs beside it in a block are gone.
+ */
+function addRow(r: CopyRow, rows: JobRows, finished: boolean): void {
+  if (r.count !== 22) throw new Error(`a stored job row has ${r.count} columns, expected 22`);
+  const i = rows.add();
+  const id = r.int(0);
+  rows.id[i] = id;
+  rows.queue[i] = rows.queueIndex(r.text(1)!);
+  rows.state[i] = stateOf(r, id);
+  if (!finished && r.isPlain(3)) rows.setAsciiData(i, r.buf, r.start(3), r.end(3));
+  else rows.data[i] = r.text(3)!;
+  rows.priority[i] = r.int(4);
+  rows.created[i] = r.int(5);
+  rows.runAt[i] = r.int(6);
+  rows.startedAt[i] = r.int(7);
+  rows.attempts[i] = r.int(8);
+  rows.maxAttempts[i] = r.int(9);
+  rows.backoff[i] = r.int(10);
+  rows.ttl[i] = r.int(11);
+  rows.timeout[i] = r.int(12);
+  rows.lifo[i] = r.bool(16) ? 1 : 0;
+  rows.progress[i] = r.int(17);
+  rows.finishedAt[i] = r.int(21);
+  if (!r.isNull(13) || !r.isNull(14) || !r.isNull(15) || !r.isNull(18) || !r.isNull(19) || !r.isNull(20)) {
+    rows.extras.set(i, {
+      uniqueKey: r.text(13),
+      dependsOn: r.isNull(14) ? [] : (JSON.parse(r.text(14)!) as number[]),
+      tags: r.isNull(15) ? [] : (JSON.parse(r.text(15)!) as string[]),
+      progressMsg: r.text(18),
+      result: r.text(19),
+      error: r.text(20),
+    });
+  }
 }
 
 /**
@@ -76,7 +92,7 @@ export interface LoadFence {
 export async function loadPartitions(sql: Sql, holds: ReadonlyArray<Hold>, keepFinished: number, fence: LoadFence): Promise<RestoreInput> {
   const parts = holds.map((h) => h.partition);
   for (const p of parts) if (!Number.isInteger(p) || p < 0 || p >= PARTITIONS) throw new Error(`partition ${p} is out of range`);
-  if (parts.length === 0) return { jobs: [], queues: [], crons: [], seqs: [], partitions: [] };
+  if (parts.length === 0) return { jobs: new JobRows(), queues: [], crons: [], seqs: [], partitions: [] };
   const input = await loadWhere(sql, `partition = any('{${parts.join(',')}}'::smallint[])`, keepFinished, fenceParameters(fence.nodeId, holds, fence.idleMs));
   input.partitions = parts;
   return input;
@@ -85,13 +101,14 @@ export async function loadPartitions(sql: Sql, holds: ReadonlyArray<Hold>, keepF
 async function loadWhere(sql: Sql, mine: string, keepFinished: number, fence: unknown[] | null): Promise<RestoreInput> {
   return sql.begin('isolation level repeatable read', async (tx) => {
     if (fence !== null) await tx.unsafe(FENCE_STATEMENT, fence as never[]);
-    const jobs: RestoredJob[] = [];
-    await readCopy(tx, `copy (${JOB_SELECT} where state not in ${FINISHED} and ${mine} order by id) to stdout`, (c) => jobs.push(toJob(c)));
-    const finished: RestoredJob[] = [];
+    const jobs = new JobRows(4096);
+    await readCopy(tx, `copy (${JOB_SELECT} where state not in ${FINISHED} and ${mine} order by id) to stdout`, (r) => addRow(r, jobs, false));
+    // newest first, so the bound keeps the newest; restoring orders them by finish time again
+    const live = jobs.count;
     await readCopy(
       tx,
       `copy (${JOB_SELECT} where state in ${FINISHED} and ${mine} order by finished_at desc, id desc limit ${Math.max(0, keepFinished)}) to stdout`,
-      (c) => finished.push(toJob(c)),
+      (r) => addRow(r, jobs, true),
     );
     const queues = await tx.unsafe<Array<{ name: string; paused: boolean; rate_limit: number | null; concurrency_limit: number | null }>>(
       `select name, paused, rate_limit, concurrency_limit from flashq_queues where ${mine}`,
@@ -100,19 +117,20 @@ async function loadWhere(sql: Sql, mine: string, keepFinished: number, fence: un
       `select name, queue, schedule, data, priority, next_run from flashq_crons where ${mine} order by name`,
     );
     const seqs = await tx.unsafe<Array<{ partition: number; seq: number }>>(`select partition, seq from flashq_sequences where ${mine}`);
-    for (let i = finished.length - 1; i >= 0; i--) jobs.push(finished[i]!);
-    const oldest = finished[finished.length - 1];
-    if (oldest !== undefined && finished.length >= keepFinished) {
+    const finished = jobs.count - live;
+    if (finished > 0 && finished >= keepFinished) {
+      const oldest = jobs.count - 1;
       await tx.unsafe(
         `delete from flashq_jobs where state in ${FINISHED} and ${mine} and (finished_at, id) < ($1::bigint, $2::bigint)`,
-        [oldest.finishedAt, oldest.id],
+        [jobs.finishedAt[oldest]!, jobs.id[oldest]!],
       );
     }
     // ids must never be reused: trust the larger of the stored sequence and the ids present
     const seqOf = new Map<number, number>(seqs.map((s) => [s.partition, s.seq]));
-    for (const j of jobs) {
-      const p = j.id % PARTITIONS;
-      const seq = (j.id - p) / PARTITIONS;
+    for (let i = 0; i < jobs.count; i++) {
+      const id = jobs.id[i]!;
+      const p = id % PARTITIONS;
+      const seq = (id - p) / PARTITIONS;
       if (seq > (seqOf.get(p) ?? 0)) seqOf.set(p, seq);
     }
     return {

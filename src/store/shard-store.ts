@@ -1,3 +1,4 @@
+import { JobRows } from '../engine/job-rows.js';
 import type { RestoreInput } from '../engine/api.js';
 import { partitionOf } from '../engine/partition.js';
 import type { Changes } from '../engine/types.js';
@@ -58,7 +59,7 @@ export interface RecoveryListener {
   partitions?: PartitionKeeper;
 }
 
-const EMPTY: RestoreInput = Object.freeze({ jobs: [], queues: [], crons: [], seqs: [], partitions: [] }) as unknown as RestoreInput;
+const EMPTY: RestoreInput = Object.freeze({ jobs: new JobRows(16), queues: [], crons: [], seqs: [], partitions: [] }) as unknown as RestoreInput;
 
 const PING_MS = 1000;
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -165,7 +166,7 @@ export class PgShardStore {
     if (!this.writer.open) throw new Error('committing the recovered state failed');
     this.state = 'up';
     listener.availability(true);
-    log.info('store recovered', { jobs: input.jobs.length, queues: input.queues.length, crons: input.crons.length });
+    log.info('store recovered', { jobs: input.jobs.count, queues: input.queues.length, crons: input.crons.length });
     this.pingTimer = setInterval(() => this.ping(), PING_MS);
     this.pingTimer.unref();
   }
@@ -360,7 +361,7 @@ export class PgShardStore {
     });
     await this.writer.idle();
     if (!this.writer.open) throw new Error('committing the rebuilt state failed');
-    log.info('engine rebuilt from the store', { jobs: input.jobs.length });
+    log.info('engine rebuilt from the store', { jobs: input.jobs.count });
   }
 }
 

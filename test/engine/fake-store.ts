@@ -1,3 +1,4 @@
+import { JobRows } from '../../src/engine/job-rows.js';
 import type { RestoreInput, RestoredJob } from '../../src/engine/api.js';
 import { snapshotJob } from '../../src/engine/job.js';
 import type { Changes, CronView, JobView, QueueSettings } from '../../src/engine/types.js';
@@ -20,7 +21,7 @@ export class FakeStore {
 
   input(): RestoreInput {
     return {
-      jobs: [...this.jobs.values()].map(toRestored),
+      jobs: JobRows.of([...this.jobs.values()].map(toRestored)),
       queues: [...this.queues.values()],
       crons: [...this.crons.values()],
       seqs: [...this.seqs].map(([partition, seq]) => ({ partition, seq })),

@@ -1,3 +1,4 @@
+import { JobRows } from '../../src/engine/job-rows.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Engine } from '../../src/engine/engine.js';
@@ -21,7 +22,7 @@ const PA = partitionOf(qa);
 const qb = queueIn((PA + 7) % 256, 'beta');
 const PB = partitionOf(qb);
 const qb2 = queueIn(PB, 'beta', [qb]);
-const EMPTY: RestoreInput = { jobs: [], queues: [], crons: [], seqs: [] };
+const EMPTY: RestoreInput = { jobs: new JobRows(), queues: [], crons: [], seqs: [] };
 /** the worker connection both partitions' jobs are leased to */
 const OWNER = 7;
 

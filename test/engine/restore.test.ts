@@ -1,3 +1,4 @@
+import { JobRows } from '../../src/engine/job-rows.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Engine } from '../../src/engine/engine.js';
@@ -114,7 +115,7 @@ test('jobs stored as active count as a lost lease: retried or failed with "worke
 
 test('a cron missed while down fires once on the first tick', () => {
   const b = engine();
-  b.restore({ jobs: [], queues: [], crons: [{ name: 'c', queue: 'q', schedule: '0 * * * * *', data: '{}', priority: 0, nextRun: T0 + 60_000 }], seqs: [] }, T0 + 3600_000);
+  b.restore({ jobs: new JobRows(), queues: [], crons: [{ name: 'c', queue: 'q', schedule: '0 * * * * *', data: '{}', priority: 0, nextRun: T0 + 60_000 }], seqs: [] }, T0 + 3600_000);
   assert.equal(b.nextDue(), T0 + 60_000);
   b.tick(T0 + 3600_000);
   assert.equal(b.stats().queued, 1);
@@ -137,7 +138,7 @@ test('restored waiting jobs keep their order; remote parents are listed for re-w
   const remoteParent = 10 * 256 + ((p + 1) % 256);
   jobs.push(mk(5, 'child', T0, { state: 'waiting-children', dependsOn: [remoteParent] }));
   const b = engine({ owns: (x) => x === p });
-  b.restore({ jobs, queues: [], crons: [], seqs: [{ partition: p, seq: 9 }] }, T0 + 10);
+  b.restore({ jobs: JobRows.of(jobs), queues: [], crons: [], seqs: [{ partition: p, seq: 9 }] }, T0 + 10);
   assert.deepEqual(b.pendingRemoteParents(), [{ parentId: remoteParent, partition: (p + 1) % 256, watcher: p }]);
   assert.deepEqual(
     b.pull('q', 10, T0 + 10, 1).map((j) => j.data),
@@ -167,7 +168,7 @@ test('restore trims retention to keepCompleted, oldest first', () => {
     finishedAt,
   });
   const b = engine({ keepCompleted: 2, persist: true });
-  b.restore({ jobs: [done(1, T0 + 3), done(2, T0 + 1), done(3, T0 + 2)], queues: [], crons: [], seqs: [] }, T0 + 10);
+  b.restore({ jobs: JobRows.of([done(1, T0 + 3), done(2, T0 + 1), done(3, T0 + 2)]), queues: [], crons: [], seqs: [] }, T0 + 10);
   assert.deepEqual(
     [1, 2, 3].map((s) => b.getState(s * 256 + p)),
     ['completed', 'unknown', 'completed'],
@@ -207,5 +208,5 @@ test('a stored job whose id does not belong to its queue partition is refused lo
     error: null,
     finishedAt: 0,
   };
-  throwsFlashq(() => engine().restore({ jobs: [bad], queues: [], crons: [], seqs: [] }, T0), `Internal error: stored job ${wrong} of queue q is in the wrong partition`);
+  throwsFlashq(() => engine().restore({ jobs: JobRows.of([bad]), queues: [], crons: [], seqs: [] }, T0), `Internal error: stored job ${wrong} of queue q is in the wrong partition`);
 });

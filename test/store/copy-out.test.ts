@@ -37,10 +37,26 @@ test('COPY output read back equals what the driver reads, across chunks, escapes
   const expected = await sql.unsafe<Array<{ id: number; a: string | null; b: string | null }>>('select id, a, b from t order by id');
   const got: Array<{ id: number; a: string | null; b: string | null }> = [];
   await sql.begin(async (tx) => {
-    await readCopy(tx, 'copy (select id, a, b from t order by id) to stdout', (c) => got.push({ id: Number(c[0]), a: copyValue(c[1]!), b: copyValue(c[2]!) }));
+    await readCopy(tx, 'copy (select id, a, b from t order by id) to stdout', (r) => got.push({ id: r.int(0), a: r.text(1), b: r.text(2) }));
   });
   assert.equal(got.length, values.length);
   assert.deepEqual(got, expected.map((r) => ({ id: r.id, a: r.a, b: r.b })));
+});
+
+test('numbers and booleans are read from the bytes as the driver reads them', { skip: NO_PG }, async () => {
+  const ints = [0, 1, -1, 9, 10, 2 ** 31 - 1, -(2 ** 31), 2 ** 53 - 1, -(2 ** 53) + 1, 123456789012345, 1234567890123456, 2 ** 62, -(2 ** 62)];
+  const got: Array<{ n: number; neg: number; t: boolean; f: boolean; nul: boolean; width: number }> = [];
+  await sql.begin(async (tx) => {
+    await readCopy(
+      tx,
+      `copy (select n, -n, true, false, null::bigint, n from unnest('{${ints.map((n) => BigInt(n)).join(',')}}'::bigint[]) as n) to stdout`,
+      (r) => got.push({ n: r.int(0), neg: r.int(1), t: r.bool(2), f: r.bool(3), nul: r.isNull(4) && !r.isNull(5), width: r.count }),
+    );
+  });
+  assert.deepEqual(
+    got,
+    ints.map((n) => ({ n, neg: n === 0 ? 0 : -n, t: true, f: false, nul: true, width: 6 })),
+  );
 });
 
 test('an empty result calls nothing', { skip: NO_PG }, async () => {
