@@ -98,6 +98,36 @@ describe('the client against a two-node cluster', { skip: NO_PG }, () => {
     assert.ok(seen.every((e) => e.queue === q));
   });
 
+  test('an interval cron (*/1) created through one node fires on the node serving its queue', { timeout: 60_000 }, async () => {
+    const q = queueServedBy(served, 'cb', 'cl-cron');
+    const viaA = track(new FlashqClient({ port: a.port, timeoutMs: 8000 }));
+    const viaB = track(new FlashqClient({ port: b.port, timeoutMs: 8000 }));
+    const created = Date.now();
+    await viaA.cron('cl-every-second', { queue: q, data: { tick: true }, schedule: '*/1' });
+    assert.deepEqual((await viaB.cronList()).filter((c) => c.name === 'cl-every-second').map((c) => [c.queue, c.schedule]), [[q, '*/1']]);
+    const first = await viaA.pull(q, { timeout: 5000 });
+    assert.deepEqual(first?.data, { tick: true });
+    assert.ok(first!.created_at >= created + 1000, `first run ${first!.created_at - created} ms after creation`);
+    await viaA.ack(first!.id);
+  });
+
+  // Known gap of cluster mode (front/fanout.ts cronDelete asks every target, other nodes
+  // included, and one answer never comes): CRONDELETE is left unanswered. Kept as a todo so the
+  // suite shows it until the cluster integration answers it.
+  test('CRONDELETE through either node answers and removes the cron everywhere', { todo: 'CRONDELETE is unanswered in cluster mode', timeout: 60_000 }, async () => {
+    const q = queueServedBy(served, 'cb', 'cl-cron-del');
+    const outcome: string[] = [];
+    for (const [via, port] of [['A', a.port], ['B', b.port]] as const) {
+      const c = track(new FlashqClient({ port, timeoutMs: 8000 }));
+      const name = `cl-del-${via}`;
+      await c.cron(name, { queue: q, data: {}, schedule: '0 0 3 * * *' });
+      outcome.push(`via ${via}: ` + (await c.cronDelete(name).then(() => 'answered', (e: Error) => e.message)));
+    }
+    assert.deepEqual(outcome, ['via A: answered', 'via B: answered']);
+    const left = (await new FlashqClient({ port: b.port, timeoutMs: 8000 }).cronList()).filter((c) => c.name.startsWith('cl-del-') || c.name === 'cl-every-second');
+    assert.deepEqual(left, []);
+  });
+
   test('flashq-ts bench --nodes spreads over the cluster and checks exactly-once delivery', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'flashq-cl-bench-')), 'bench.json');
     const r = await cli(['bench', '--nodes', `127.0.0.1:${a.port},127.0.0.1:${b.port}`, '--jobs', '2000', '--batch', '100', '--connections', '2', '--samples', '20', '--out', out, '--http-port', String(a.server.httpPort)], { timeoutMs: 120_000 });
