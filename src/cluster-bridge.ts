@@ -1,6 +1,6 @@
 import type { Config } from './config.js';
 import { log } from './log.js';
-import { errors, FlashqError } from './base/errors.js';
+import { errors, FlashqError, type ErrorCode } from './base/errors.js';
 import { PARTITIONS } from './engine/types.js';
 import { ClusterNode } from './cluster/node.js';
 import type { NodeRow } from './cluster/membership.js';
@@ -49,6 +49,8 @@ export class ClusterBridge implements ClusterView {
   private gainScheduled = false;
   private readonly decoder = new RequestDecoder();
   private readonly encoder = new AnswerEncoder();
+  /** node-wide questions the other nodes ask by name (`askPeers`), beyond the fan-out commands */
+  private readonly nodeOps = new Map<string, () => unknown>();
   /** counts of links closed since (metrics stay cumulative) */
   private forwardedBefore = 0;
   private failedBefore = 0;
@@ -147,6 +149,23 @@ export class ClusterBridge implements ClusterView {
     await this.links.close();
     await Promise.all([...this.peers.values()].map((p) => p.client.close()));
     this.peers.clear();
+  }
+
+  /** Answer node-wide question `op` of the other nodes with `answer()` (a value or a promise of one, as JSON). */
+  handleOp(op: string, answer: () => unknown): void {
+    this.nodeOps.set(op, answer);
+  }
+
+  /** Ask every other node `op` (see handleOp): their answers, or the first node's refusal as the error. */
+  async askPeers(op: string): Promise<unknown[]> {
+    const request = JSON.stringify({ op });
+    const peers = [...this.peers.values()];
+    const answers = await Promise.all(peers.map((p) => this.dispatcher.ask(p.wide, Format.Internal, request)));
+    return answers.map((a, k) => {
+      const body = JSON.parse(Buffer.from(a.bytes).toString('utf8')) as { data?: unknown; error?: string };
+      if (a.code !== 0) throw new FlashqError(a.code as ErrorCode, `node ${peers[k]!.row.nodeId}: ${body.error ?? 'no answer'}`);
+      return body.data;
+    });
   }
 
   /** What the local shards report about partitions (Server.onControl passes these on). */
@@ -295,6 +314,8 @@ export class ClusterBridge implements ClusterView {
     try {
       if (format !== Format.Internal) throw errors.internal(`a node-wide request must be internal, got format ${format}`);
       const msg = JSON.parse(Buffer.from(payload).toString('utf8')) as { op?: unknown; name?: unknown; keep?: unknown; cmd?: unknown };
+      const op = typeof msg.op === 'string' ? this.nodeOps.get(msg.op) : undefined;
+      if (op !== undefined) return { code: 0, bytes: Buffer.from(JSON.stringify({ data: (await op()) ?? null })) };
       if (msg.op === CRON_DROP && typeof msg.name === 'string' && typeof msg.keep === 'number') {
         const keep = msg.keep >= 0 && this.node.ownerOf(msg.keep) === this.config.nodeId ? this.router.localShardOf(msg.keep) : -1;
         this.fanout.cronDropElsewhere(msg.name, keep);
