@@ -17,6 +17,13 @@ async function fired(via: ClusterProc): Promise<number[]> {
   return jobs.map((j) => j.created_at).sort((x, y) => x - y);
 }
 
+/** One firing per period: an interval cron's next run is its last run + 1 s, so two jobs less than a second apart are one period fired twice. */
+function assertOncePerPeriod(times: number[], t: { diagnostic(msg: string): void }): void {
+  const gaps = times.slice(1).map((x, k) => x - times[k]!);
+  t.diagnostic(`${times.length} firings over ${times.at(-1)! - times[0]!} ms; gaps ${gaps.join(' ')}`);
+  assert.deepEqual(gaps.filter((g) => g < 1000), [], 'no period fired twice');
+}
+
 async function cronNames(c: WireClient): Promise<string[]> {
   const a = await callRetrying(c, { cmd: 'CRONLIST' });
   assert.equal(a.ok, true, JSON.stringify(a));
@@ -52,14 +59,38 @@ describe('cluster mode: crons', { skip: NO_PG }, () => {
       assert.deepEqual(await cronNames(clients[nodes.indexOf(n)]!), ['tick'], `CRONLIST through ${n.nodeId} after the failover`);
     }
 
-    // one firing per period: an interval cron's next run is its last run + 1 s, so two jobs less
-    // than a second apart are one period fired twice; the failover may skip periods
+    // the failover may skip periods, never fire one twice
     const times = after!;
-    const gaps = times.slice(1).map((x, k) => x - times[k]!);
-    t.diagnostic(`${times.length} firings over ${times.at(-1)! - times[0]!} ms; gaps ${gaps.join(' ')}`);
-    const short = gaps.filter((g) => g < 1000);
-    assert.deepEqual(short, [], 'no period fired twice');
+    assertOncePerPeriod(times, t);
     const before = times.filter((x) => x <= killedAt).length;
     assert.ok(before >= 4, `fired before the kill: ${before}`);
+  });
+
+  test('a */1 cron whose owner is SIGSTOPped past its lease, then SIGCONTed, still fires at most once per second', async (t) => {
+    const nodes = await cluster.start('cluster_cron_stop', ['node-a', 'node-b', 'node-c'], TTL);
+    await waitSettled(nodes, 20_000, 'three nodes share the partitions', true);
+    const ownerId = await ownerOfQueue(nodes[0]!, QUEUE);
+    const holder = nodes.find((n) => n.nodeId === ownerId)!;
+    const others = nodes.filter((n) => n !== holder);
+    const co = await cluster.client(others[0]!);
+    const made = await callRetrying(co, { cmd: 'CRON', name: 'tick', queue: QUEUE, data: {}, schedule: '*/1' });
+    assert.equal(made.ok, true, JSON.stringify(made));
+    await waitFor(async () => (await fired(others[0]!)).length >= 3, 15_000, 'three firings');
+
+    // the stopped owner's timers are all overdue when it resumes: its firing of a period the
+    // others fired meanwhile must be refused by the database (fence and compare-and-set)
+    holder.kill('SIGSTOP');
+    const stoppedAt = Date.now();
+    await waitSettled(others, 4 * TTL, 'the others take over while the owner is stopped');
+    await waitFor(async () => (await fired(others[0]!)).filter((x) => x > stoppedAt).length >= 3, 20_000, 'three firings by the new owner');
+    holder.kill('SIGCONT');
+    const resumedAt = Date.now();
+    await waitSettled(nodes, 6 * TTL, 'the stopped node rejoins', true);
+    const times = (await waitFor(async () => {
+      const all = await fired(others[0]!);
+      return all.filter((x) => x > resumedAt).length >= 3 ? all : null;
+    }, 20_000, 'three firings after the owner resumed'))!;
+    for (const n of nodes) assert.deepEqual(await cronNames(await cluster.client(n)), ['tick'], `CRONLIST through ${n.nodeId}`);
+    assertOncePerPeriod(times, t);
   });
 });
