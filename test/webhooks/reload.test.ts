@@ -50,8 +50,10 @@ describe('WebhookRegistry.reload (cluster mode: another node changed the webhook
     await reg.load();
     let release!: () => void;
     store.hold = new Promise((r) => (release = r));
+    const before = store.reads;
     const reading = reg.reload();
-    // the reload's read started before this create was stored
+    // the reload's read took its snapshot before this create was stored
+    await waitFor(() => store.reads > before);
     await reg.create(hook('http://127.0.0.1:1/b'), 1);
     store.hold = null;
     release();
