@@ -8,7 +8,6 @@ import { NODE_WIDE } from './cluster/link/codec.js';
 import { LinkServer } from './cluster/link/link-server.js';
 import { PeerClient } from './cluster/link/peer-client.js';
 import { ShardMail } from './cluster/shard-mail.js';
-import { Kind } from './ring/kinds.js';
 import type { LinkTls, LocalNode } from './cluster/link/types.js';
 import type { Dispatcher } from './front/dispatcher.js';
 import type { ClusterMetrics, ClusterView } from './front/parts.js';
@@ -290,17 +289,17 @@ export class ClusterBridge implements ClusterView {
     return new ShardMail({
       nodeId: this.config.nodeId,
       ownerOf: (p) => this.node.ownerOf(p),
-      toLocal: (p, json) => d.send(this.router.localShardOf(p), Kind.SHARD_MSG, Format.Internal, 0, 0, json),
+      toLocal: (p, json) => d.shardMsgTo(this.router.localShardOf(p), json),
       toAllLocal: (json) => d.toShards(json),
       toPeer: (owner, p, json, hops) => {
         const index = d.shardCount + p;
         if (this.peers.get(owner)?.client.connected !== true || d.links[index] === undefined) return false;
         // the seq of a message nobody answers carries how often it was forwarded
-        d.send(index, Kind.SHARD_MSG, Format.Internal, 0, hops, json);
+        d.shardMsgTo(index, json, hops);
         return true;
       },
       toAllPeers: (json) => {
-        for (const p of this.peers.values()) d.send(p.wide, Kind.SHARD_MSG, Format.Internal, 0, 1, json);
+        for (const p of this.peers.values()) d.shardMsgTo(p.wide, json, 1);
       },
     });
   }

@@ -244,6 +244,11 @@ export class Dispatcher implements ShardOutput {
     for (let s = 0; s < this.shardCount; s++) this.send(s, Kind.SHARD_MSG, Format.Internal, 0, 0, json);
   }
 
+  /** A shard message down link `index` (cluster mode: a local shard or another node's), `hops` forwards so far. */
+  shardMsgTo(index: number, json: string, hops = 0): void {
+    this.send(index, Kind.SHARD_MSG, Format.Internal, 0, hops, json);
+  }
+
   control(shard: number, msg: ControlMessage): void {
     this.onControl?.(shard, msg);
   }
