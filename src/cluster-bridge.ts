@@ -7,6 +7,7 @@ import type { NodeRow } from './cluster/membership.js';
 import { NODE_WIDE } from './cluster/link/codec.js';
 import { LinkServer } from './cluster/link/link-server.js';
 import { PeerClient } from './cluster/link/peer-client.js';
+import { ShardMail } from './cluster/shard-mail.js';
 import type { LinkTls, LocalNode } from './cluster/link/types.js';
 import type { Dispatcher } from './front/dispatcher.js';
 import type { ClusterMetrics, ClusterView } from './front/parts.js';
@@ -54,6 +55,8 @@ export class ClusterBridge implements ClusterView {
   /** counts of links closed since (metrics stay cumulative) */
   private forwardedBefore = 0;
   private failedBefore = 0;
+  /** shard messages (dependencies across partitions) by partition, to this node's shards or the owner's */
+  private readonly mail: ShardMail;
 
   constructor(
     private readonly config: Config,
@@ -86,6 +89,8 @@ export class ClusterBridge implements ClusterView {
     );
     this.links = new LinkServer({ nodeId: config.nodeId, secret: config.clusterSecret, tls: this.tls, local: this.localNode() });
     router.clustered = true;
+    this.mail = this.newMail();
+    dispatcher.onShardMsg = (target, json) => this.mail.route(target, json);
     dispatcher.onRemoteRelease = (conn) => {
       for (const p of this.peers.values()) p.client.release(conn);
     };
@@ -237,10 +242,11 @@ export class ClusterBridge implements ClusterView {
     if (peer === undefined) {
       this.router.setRoute(p, this.router.localShardOf(p));
       this.dispatcher.setLink(index, null);
-      return;
+    } else {
+      this.dispatcher.setLink(index, peer.client.target(p, index));
+      this.router.setRoute(p, index);
     }
-    this.dispatcher.setLink(index, peer.client.target(p, index));
-    this.router.setRoute(p, index);
+    this.mail.routeChanged(p);
   }
 
   private syncPeers(rows: ReadonlyArray<NodeRow>): void {
@@ -277,6 +283,9 @@ export class ClusterBridge implements ClusterView {
     const peer: Peer = { client, row, wide };
     this.peers.set(row.nodeId, peer);
     this.dispatcher.setLink(wide, client.target(NODE_WIDE, wide));
+    client.onState = (up) => {
+      if (up) this.mail.peerUp(row.nodeId);
+    };
     client.start();
     if (this.eventsOn) client.subscribe(true);
     // partitions the map already gives this node can be routed now
@@ -294,6 +303,26 @@ export class ClusterBridge implements ClusterView {
     void peer.client.close();
   }
 
+  private newMail(): ShardMail {
+    const d = this.dispatcher;
+    return new ShardMail({
+      nodeId: this.config.nodeId,
+      ownerOf: (p) => this.node.ownerOf(p),
+      toLocal: (p, json) => d.shardMsgTo(this.router.localShardOf(p), json),
+      toAllLocal: (json) => d.toShards(json),
+      toPeer: (owner, p, json, hops) => {
+        const index = d.shardCount + p;
+        if (this.peers.get(owner)?.client.connected !== true || d.links[index] === undefined) return false;
+        // the seq of a message nobody answers carries how often it was forwarded
+        d.shardMsgTo(index, json, hops);
+        return true;
+      },
+      toAllPeers: (json) => {
+        for (const p of this.peers.values()) d.shardMsgTo(p.wide, json, 1);
+      },
+    });
+  }
+
   /** This node as the other nodes' links drive it. */
   private localNode(): LocalNode {
     const d = this.dispatcher;
@@ -306,6 +335,7 @@ export class ClusterBridge implements ClusterView {
       nodeWide: (format, payload) => this.nodeWide(format, payload),
       subscribeEvents: (sink) => d.tapEvents(sink),
       onPause: (listener) => d.onPause(listener),
+      shardMsg: (target, hops, json) => this.mail.route(target, json, hops),
     };
   }
 
