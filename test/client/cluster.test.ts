@@ -109,23 +109,28 @@ describe('the client against a two-node cluster', { skip: NO_PG }, () => {
     assert.deepEqual(first?.data, { tick: true });
     assert.ok(first!.created_at >= created + 1000, `first run ${first!.created_at - created} ms after creation`);
     await viaA.ack(first!.id);
+    await viaA.cronDelete('cl-every-second');
+    assert.equal((await viaB.cronList()).some((c) => c.name === 'cl-every-second'), false);
   });
 
-  // Known gap of cluster mode (front/fanout.ts cronDelete asks every target, other nodes
-  // included, and one answer never comes): CRONDELETE is left unanswered. Kept as a todo so the
-  // suite shows it until the cluster integration answers it.
-  test('CRONDELETE through either node answers and removes the cron everywhere', { todo: 'CRONDELETE is unanswered in cluster mode', timeout: 60_000 }, async () => {
+  test('CRONDELETE through either node, and DELETE /crons/{name}, answer and remove the cron everywhere', { timeout: 60_000 }, async () => {
     const q = queueServedBy(served, 'cb', 'cl-cron-del');
     const outcome: string[] = [];
     for (const [via, port] of [['A', a.port], ['B', b.port]] as const) {
+      // a timeout: the delete went unanswered in cluster mode (the other node was asked in the client's format)
       const c = track(new FlashqClient({ port, timeoutMs: 8000 }));
       const name = `cl-del-${via}`;
       await c.cron(name, { queue: q, data: {}, schedule: '0 0 3 * * *' });
       outcome.push(`via ${via}: ` + (await c.cronDelete(name).then(() => 'answered', (e: Error) => e.message)));
     }
     assert.deepEqual(outcome, ['via A: answered', 'via B: answered']);
-    const left = (await new FlashqClient({ port: b.port, timeoutMs: 8000 }).cronList()).filter((c) => c.name.startsWith('cl-del-') || c.name === 'cl-every-second');
-    assert.deepEqual(left, []);
+    const check = track(new FlashqClient({ port: b.port, timeoutMs: 8000 }));
+    await check.cron('cl-del-http', { queue: q, data: {}, schedule: '*/60' });
+    const res = await fetch(`http://127.0.0.1:${a.server.httpPort}/crons/cl-del-http`, { method: 'DELETE', signal: AbortSignal.timeout(8000) });
+    assert.equal(res.status, 200, await res.text());
+    for (const c of [check, track(new FlashqClient({ port: a.port, timeoutMs: 8000 }))]) {
+      assert.deepEqual((await c.cronList()).filter((x) => x.name.startsWith('cl-del-')), []);
+    }
   });
 
   test('flashq-ts bench --nodes spreads over the cluster and checks exactly-once delivery', async () => {
