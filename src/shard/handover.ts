@@ -19,8 +19,8 @@ export interface HandoverHost {
   settled(): Promise<void>;
   /** end a turn: what restoring decided is committed, answers leave */
   endTurn(): void;
-  /** after a gain: ask the owners of remote parents again, and the other shards to re-watch ours */
-  rewatch(): void;
+  /** after a gain: ask the owners of remote parents again, and every shard to re-watch the parents in `gained` */
+  rewatch(gained: number[]): void;
 }
 
 const EMPTY: RestoreInput = { jobs: [], queues: [], crons: [], seqs: [] };
@@ -87,7 +87,7 @@ export class Handover {
     if (ready.length === 0) return 0;
     this.h.engine().adoptPartitions(ready, input, this.h.now());
     for (const p of ready) parts.set(p, Stand.Served);
-    this.h.rewatch();
+    this.h.rewatch(ready);
     this.h.endTurn();
     this.h.report({ op: 'gained', partitions: ready });
     return ready.length;
