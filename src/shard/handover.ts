@@ -107,6 +107,11 @@ export class Handover {
       }
     }
     if (leaving.length > 0) this.h.releasePulls(maskOf(leaving));
+    // Requests applied before this message may still be in the open turn (an inline shard ends
+    // its turn on the front's next flush, after this promise chain may have run): end it now, so
+    // their changes are committed before the drop. Otherwise the drop forgets them and their
+    // answers still leave ok: acknowledged pushes and acks the next owner never sees.
+    this.h.endTurn();
     void this.h.settled().then(() => {
       // a fence may have dropped some meanwhile; whatever is still leaving goes now, in one step
       const still = leaving.filter((p) => parts.stand[p] === Stand.Leaving);
