@@ -10,9 +10,9 @@
  * fresh database. test/store/crash.test.ts runs a short version.
  */
 import { pathToFileURL } from 'node:url';
-import postgres from 'postgres';
 import { startServer, waitFor, type RunningServer } from '../test/helpers/server.js';
 import { LineClient, connectWhenUp } from '../test/store/line-client.js';
+import { account, CrashLedger, dropDatabase, freshDatabase, numberArg, rnd } from './lib/crash-ledger.js';
 
 export interface CrashOptions {
   adminUrl: string;
@@ -28,7 +28,10 @@ export interface CrashReport {
   pushed: number;
   acked: number;
   lost: number;
+  /** completed twice (CrashLedger's rule): delivered again after an ok ack, or acked ok twice */
   duplicated: number;
+  /** delivered again after a failed or unsent ack (at-least-once: allowed) */
+  redelivered: number;
   leftActive: number;
   ackReverted: number;
   kills: number;
@@ -39,21 +42,6 @@ export interface CrashReport {
 
 type Job = { id: number };
 
-async function freshDatabase(adminUrl: string): Promise<string> {
-  const name = `crash_${process.pid}_${Date.now() % 1e6}`;
-  const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  try {
-    await sql.unsafe(`create database ${name}`);
-  } finally {
-    await sql.end();
-  }
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-const rnd = (lo: number, hi: number) => lo + Math.floor(Math.random() * (hi - lo + 1));
-
 export async function runCrash(o: CrashOptions): Promise<CrashReport> {
   const log = o.log ?? ((l: string) => console.log(l));
   const url = await freshDatabase(o.adminUrl);
@@ -61,10 +49,7 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
   let server: RunningServer = await startServer({ ...env, LOG_LEVEL: 'info' }, 30_000);
   const port = server.port;
   const queues = ['crash-a', 'crash-b', 'crash-c'];
-  const pushed = new Set<number>();
-  const acked = new Set<number>();
-  let duplicated = 0;
-  let unanswered = 0;
+  const ledger = new CrashLedger();
   let stopLoad = false;
   let stopWorkers = false;
   const started = Date.now();
@@ -81,10 +66,10 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
         n += size;
         const a = await c.send(size === 1 ? { cmd: 'PUSH', queue, ...jobs[0] } : { cmd: 'PUSHB', queue, jobs });
         if (!a.ok) throw new Error(`push refused: ${a.error}`);
-        for (const id of size === 1 ? [a.id as number] : (a.ids as number[])) pushed.add(id);
+        ledger.pushOk(size === 1 ? [a.id as number] : (a.ids as number[]));
       } catch (e) {
         if ((e as Error).message.startsWith('push refused')) throw e;
-        unanswered++;
+        ledger.unanswered++;
         c?.destroy();
         c = null;
       }
@@ -100,13 +85,12 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
         const a = await c.send({ cmd: 'PULLB', queue: queues[w % queues.length], count: 100, timeout: 50 });
         if (!a.ok) throw new Error(`pull refused: ${a.error}`);
         const jobs = a.jobs as Job[];
-        for (const j of jobs) if (acked.has(j.id)) duplicated++; // delivered again after an ok ack
+        for (const j of jobs) ledger.delivered(j.id);
         const answers = await Promise.all(jobs.map((j) => c!.send({ cmd: 'ACK', id: j.id, result: { w } })));
         answers.forEach((ans, i) => {
           const id = jobs[i]!.id;
-          if (!ans.ok) return; // e.g. its lease was lost in a restart: it comes back
-          if (acked.has(id)) duplicated++;
-          acked.add(id);
+          if (ans.ok) ledger.ackOk(id);
+          else ledger.ackFailed++; // e.g. its lease was lost in a restart: it comes back
         });
       } catch (e) {
         if ((e as Error).message.startsWith('pull refused')) throw e;
@@ -135,7 +119,7 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
     await server.stop('SIGKILL');
     kills++;
     server = await startServer({ ...env, PORT: String(port), LOG_LEVEL: 'info' }, 60_000);
-    log(`# kill ${kills}/${o.kills}: pushed ${pushed.size}, acked ${acked.size}`);
+    log(`# kill ${kills}/${o.kills}: pushed ${ledger.pushed.size}, acked ${ledger.acked.size}`);
   }
   await Promise.race([new Promise((r) => setTimeout(r, interval)), loadDone]);
   stopLoad = true;
@@ -158,50 +142,31 @@ export async function runCrash(o: CrashOptions): Promise<CrashReport> {
     await server.stop('SIGTERM');
   }
 
-  const sql = postgres(url, { max: 1, onnotice: () => {}, types: { int8: { to: 20, from: [20], serialize: String, parse: Number } } as never });
-  const rows = await sql.unsafe<Array<{ id: number; state: string }>>('select id, state from flashq_jobs');
-  await sql.end();
+  const acc = await account(url, ledger);
   await dropDatabase(o.adminUrl, url);
-  const state = new Map(rows.map((r) => [r.id, r.state]));
-  let lost = 0;
-  for (const id of pushed) if (state.get(id) !== 'completed') lost++;
-  let ackReverted = 0;
-  for (const id of acked) if (state.get(id) !== 'completed') ackReverted++;
-  const leftActive = rows.filter((r) => r.state !== 'completed').length;
   return {
-    pushed: pushed.size,
-    acked: acked.size,
-    lost,
-    duplicated,
-    leftActive,
-    ackReverted,
+    pushed: ledger.pushed.size,
+    acked: ledger.acked.size,
+    lost: acc.lost,
+    duplicated: ledger.completedTwice,
+    redelivered: ledger.redelivered,
+    leftActive: acc.leftActive,
+    ackReverted: acc.ackReverted,
     kills,
-    unanswered,
+    unanswered: ledger.unanswered,
     seconds: (Date.now() - started) / 1000,
   };
 }
 
-async function dropDatabase(adminUrl: string, url: string): Promise<void> {
-  const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  try {
-    await sql.unsafe(`drop database if exists ${new URL(url).pathname.slice(1)} with (force)`);
-  } finally {
-    await sql.end();
-  }
-}
-
 export function formatReport(r: CrashReport): string {
   return (
-    `pushed ${r.pushed}, acked ${r.acked}, lost ${r.lost}, duplicated ${r.duplicated}, left unfinished ${r.leftActive}, ` +
+    `pushed ${r.pushed}, acked ${r.acked}, lost ${r.lost}, completed twice ${r.duplicated}, redelivered ${r.redelivered}, left unfinished ${r.leftActive}, ` +
     `acks reverted ${r.ackReverted}, kills ${r.kills}, unanswered pushes ${r.unanswered}, ${r.seconds.toFixed(1)} s`
   );
 }
 
 async function main(): Promise<void> {
-  const arg = (name: string, def: number) => {
-    const m = process.argv.find((a) => a.startsWith(`--${name}=`));
-    return m ? Number(m.split('=')[1]) : def;
-  };
+  const arg = numberArg;
   const adminUrl = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
     console.error('set DATABASE_URL to a PostgreSQL user that may create databases');

@@ -1,12 +1,13 @@
 import type { Config } from './config.js';
 import { log } from './log.js';
-import { errors, FlashqError } from './base/errors.js';
+import { errors, FlashqError, type ErrorCode } from './base/errors.js';
 import { PARTITIONS } from './engine/types.js';
 import { ClusterNode } from './cluster/node.js';
 import type { NodeRow } from './cluster/membership.js';
 import { NODE_WIDE } from './cluster/link/codec.js';
 import { LinkServer } from './cluster/link/link-server.js';
 import { PeerClient } from './cluster/link/peer-client.js';
+import { ShardMail } from './cluster/shard-mail.js';
 import type { LinkTls, LocalNode } from './cluster/link/types.js';
 import type { Dispatcher } from './front/dispatcher.js';
 import type { ClusterMetrics, ClusterView } from './front/parts.js';
@@ -49,9 +50,13 @@ export class ClusterBridge implements ClusterView {
   private gainScheduled = false;
   private readonly decoder = new RequestDecoder();
   private readonly encoder = new AnswerEncoder();
+  /** node-wide questions the other nodes ask by name (`askPeers`), beyond the fan-out commands */
+  private readonly nodeOps = new Map<string, () => unknown>();
   /** counts of links closed since (metrics stay cumulative) */
   private forwardedBefore = 0;
   private failedBefore = 0;
+  /** shard messages (dependencies across partitions) by partition, to this node's shards or the owner's */
+  private readonly mail: ShardMail;
 
   constructor(
     private readonly config: Config,
@@ -84,6 +89,8 @@ export class ClusterBridge implements ClusterView {
     );
     this.links = new LinkServer({ nodeId: config.nodeId, secret: config.clusterSecret, tls: this.tls, local: this.localNode() });
     router.clustered = true;
+    this.mail = this.newMail();
+    dispatcher.onShardMsg = (target, json) => this.mail.route(target, json);
     dispatcher.onRemoteRelease = (conn) => {
       for (const p of this.peers.values()) p.client.release(conn);
     };
@@ -147,6 +154,23 @@ export class ClusterBridge implements ClusterView {
     await this.links.close();
     await Promise.all([...this.peers.values()].map((p) => p.client.close()));
     this.peers.clear();
+  }
+
+  /** Answer node-wide question `op` of the other nodes with `answer()` (a value or a promise of one, as JSON). */
+  handleOp(op: string, answer: () => unknown): void {
+    this.nodeOps.set(op, answer);
+  }
+
+  /** Ask every other node `op` (see handleOp): their answers, or the first node's refusal as the error. */
+  async askPeers(op: string): Promise<unknown[]> {
+    const request = JSON.stringify({ op });
+    const peers = [...this.peers.values()];
+    const answers = await Promise.all(peers.map((p) => this.dispatcher.ask(p.wide, Format.Internal, request)));
+    return answers.map((a, k) => {
+      const body = JSON.parse(Buffer.from(a.bytes).toString('utf8')) as { data?: unknown; error?: string };
+      if (a.code !== 0) throw new FlashqError(a.code as ErrorCode, `node ${peers[k]!.row.nodeId}: ${body.error ?? 'no answer'}`);
+      return body.data;
+    });
   }
 
   /** What the local shards report about partitions (Server.onControl passes these on). */
@@ -218,10 +242,11 @@ export class ClusterBridge implements ClusterView {
     if (peer === undefined) {
       this.router.setRoute(p, this.router.localShardOf(p));
       this.dispatcher.setLink(index, null);
-      return;
+    } else {
+      this.dispatcher.setLink(index, peer.client.target(p, index));
+      this.router.setRoute(p, index);
     }
-    this.dispatcher.setLink(index, peer.client.target(p, index));
-    this.router.setRoute(p, index);
+    this.mail.routeChanged(p);
   }
 
   private syncPeers(rows: ReadonlyArray<NodeRow>): void {
@@ -258,6 +283,9 @@ export class ClusterBridge implements ClusterView {
     const peer: Peer = { client, row, wide };
     this.peers.set(row.nodeId, peer);
     this.dispatcher.setLink(wide, client.target(NODE_WIDE, wide));
+    client.onState = (up) => {
+      if (up) this.mail.peerUp(row.nodeId);
+    };
     client.start();
     if (this.eventsOn) client.subscribe(true);
     // partitions the map already gives this node can be routed now
@@ -275,6 +303,26 @@ export class ClusterBridge implements ClusterView {
     void peer.client.close();
   }
 
+  private newMail(): ShardMail {
+    const d = this.dispatcher;
+    return new ShardMail({
+      nodeId: this.config.nodeId,
+      ownerOf: (p) => this.node.ownerOf(p),
+      toLocal: (p, json) => d.shardMsgTo(this.router.localShardOf(p), json),
+      toAllLocal: (json) => d.toShards(json),
+      toPeer: (owner, p, json, hops) => {
+        const index = d.shardCount + p;
+        if (this.peers.get(owner)?.client.connected !== true || d.links[index] === undefined) return false;
+        // the seq of a message nobody answers carries how often it was forwarded
+        d.shardMsgTo(index, json, hops);
+        return true;
+      },
+      toAllPeers: (json) => {
+        for (const p of this.peers.values()) d.shardMsgTo(p.wide, json, 1);
+      },
+    });
+  }
+
   /** This node as the other nodes' links drive it. */
   private localNode(): LocalNode {
     const d = this.dispatcher;
@@ -287,6 +335,7 @@ export class ClusterBridge implements ClusterView {
       nodeWide: (format, payload) => this.nodeWide(format, payload),
       subscribeEvents: (sink) => d.tapEvents(sink),
       onPause: (listener) => d.onPause(listener),
+      shardMsg: (target, hops, json) => this.mail.route(target, json, hops),
     };
   }
 
@@ -295,6 +344,8 @@ export class ClusterBridge implements ClusterView {
     try {
       if (format !== Format.Internal) throw errors.internal(`a node-wide request must be internal, got format ${format}`);
       const msg = JSON.parse(Buffer.from(payload).toString('utf8')) as { op?: unknown; name?: unknown; keep?: unknown; cmd?: unknown };
+      const op = typeof msg.op === 'string' ? this.nodeOps.get(msg.op) : undefined;
+      if (op !== undefined) return { code: 0, bytes: Buffer.from(JSON.stringify({ data: (await op()) ?? null })) };
       if (msg.op === CRON_DROP && typeof msg.name === 'string' && typeof msg.keep === 'number') {
         const keep = msg.keep >= 0 && this.node.ownerOf(msg.keep) === this.config.nodeId ? this.router.localShardOf(msg.keep) : -1;
         this.fanout.cronDropElsewhere(msg.name, keep);

@@ -14,6 +14,7 @@ import { HttpFront } from './front/http/index.js';
 import { GrpcFront } from './front/grpc/index.js';
 import type { ClusterView, FrontParts, ServerControl } from './front/parts.js';
 import { ClusterBridge } from './cluster-bridge.js';
+import { shareAcrossNodes } from './cluster-shared.js';
 import { StoreStatus } from './front/store-status.js';
 import { WorkerRegistry } from './front/workers.js';
 import { MetricsHistory, INTERVAL_MS } from './metrics/history.js';
@@ -57,6 +58,7 @@ export class Server implements ServerControl {
   private webhooks: WebhookRegistry | null = null;
   /** CLUSTER_MODE=1: leases, links to the other nodes, routing by partition owner */
   private bridge: ClusterBridge | null = null;
+  private unshare: (() => void) | null = null;
 
   constructor(readonly config: Config) {
     this.auth = new Auth(config.authTokens);
@@ -127,6 +129,7 @@ export class Server implements ServerControl {
     if (c.grpcPort > 0) this.grpc = await GrpcFront.start(parts);
     if (c.clusterMode) {
       this.bridge = new ClusterBridge(c, this.dispatcher, this.router, this.fanout, { tcp: this.tcpPort });
+      this.unshare = shareAcrossNodes(this.bridge, this.workers, this.webhooks);
       await this.bridge.start();
     }
     this.sampler = setInterval(() => void this.sample(), INTERVAL_MS);
@@ -198,6 +201,8 @@ export class Server implements ServerControl {
     this.http = null;
     this.grpc = null;
     // hand the partitions over before the shards close: the others take them at once
+    this.unshare?.();
+    this.unshare = null;
     await this.bridge?.stop();
     this.bridge = null;
     await Promise.all(this.links.map((l) => l.close()));

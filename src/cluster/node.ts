@@ -205,9 +205,15 @@ export class ClusterNode {
     await this.hooks.lose(p);
   }
 
-  /** A commit of p was refused by the fence: the lease is gone whatever the agent believes. */
+  /**
+   * A commit of p was refused by the fence: the lease the shard served p under is gone. When p is
+   * served here (at the held epoch) the lease is gone whatever the agent believes. When it is not,
+   * the refused commit was of an earlier epoch (lost by the lease clock, then taken again at a new
+   * epoch while the shard still left the old one, so that gain was refused and waits for its
+   * retry): the held lease is valid, and forgetting it would leave p held and served by nobody.
+   */
   fenced(p: number): void {
-    if (!this.held.has(p)) return;
+    if (!this.held.has(p) || this.owners[p] !== this.o.nodeId) return;
     this.held.delete(p);
     this.stats.lost.fenced++;
     this.setOwner(p, null);

@@ -2,7 +2,8 @@ import { Kind } from '../ring/kinds.js';
 import { errors } from '../base/errors.js';
 import { encodeError } from '../protocol/encode.js';
 import { Format } from '../protocol/result.js';
-import { encodeControl, type ControlMessage, type FrontToShard } from '../shard/messages.js';
+import { ALL_PARTITIONS, encodeControl, type ControlMessage, type FrontToShard } from '../shard/messages.js';
+import { PARTITIONS } from '../engine/types.js';
 import type { ShardLink, ShardOutput } from './shard-link.js';
 
 /** Whoever waits for answers under a connection id: a TCP connection, an HTTP request, a gRPC call. */
@@ -51,6 +52,8 @@ export class Dispatcher implements ShardOutput {
   /** the event bus's wish changed (cluster mode passes it on to the other nodes) */
   onEventsWanted: ((on: boolean, queues: readonly string[] | null) => void) | null = null;
   onControl: ((shard: number, msg: ControlMessage) => void) | null = null;
+  /** cluster mode: shard messages go by the partition map (a local shard, another node, or held) */
+  onShardMsg: ((target: number, json: string) => void) | null = null;
 
   constructor(readonly shardCount: number) {
     this.dirtyLinks = new Array<boolean>(Math.max(1, shardCount)).fill(false);
@@ -229,8 +232,21 @@ export class Dispatcher implements ShardOutput {
     this.broadcastControl({ op: 'events', on, queues: on && queues ? [...queues] : null });
   }
 
+  /** A shard's message for whoever serves partition `target` (ALL_PARTITIONS: every shard). */
   shardMsg(target: number, json: string): void {
-    if (target >= 0 && target < this.shardCount) this.send(target, Kind.SHARD_MSG, Format.Internal, 0, 0, json);
+    if (this.onShardMsg !== null) this.onShardMsg(target, json);
+    else if (target >= 0 && target < PARTITIONS) this.send(target % this.shardCount, Kind.SHARD_MSG, Format.Internal, 0, 0, json);
+    else if (target === ALL_PARTITIONS) this.toShards(json);
+  }
+
+  /** A shard message for every local shard. */
+  toShards(json: string): void {
+    for (let s = 0; s < this.shardCount; s++) this.send(s, Kind.SHARD_MSG, Format.Internal, 0, 0, json);
+  }
+
+  /** A shard message down link `index` (cluster mode: a local shard or another node's), `hops` forwards so far. */
+  shardMsgTo(index: number, json: string, hops = 0): void {
+    this.send(index, Kind.SHARD_MSG, Format.Internal, 0, hops, json);
   }
 
   control(shard: number, msg: ControlMessage): void {

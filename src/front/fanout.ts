@@ -79,8 +79,29 @@ export class Fanout {
   /** CRONDELETE: the name may live on any shard of any node; delete everywhere, answer ok. */
   async cronDelete(payload: Uint8Array, format: Format, localOnly = false): Promise<Answer> {
     const copy = Uint8Array.prototype.slice.call(payload) as Uint8Array;
-    const parts = await Promise.all(this.dispatcher.targets(localOnly).map((s) => this.dispatcher.ask(s, format, copy)));
-    return parts.find((p) => p.code !== 0) ?? parts[0]!;
+    const shards = this.dispatcher.shardCount;
+    const targets = this.dispatcher.targets(localOnly);
+    // other nodes take node-wide requests in the internal format only: an answer in that format
+    // reaching a TCP or HTTP client is never matched to its request (the client waited forever)
+    let forNodes: string | null = null;
+    let reqId: string | number | null = null;
+    if (targets.some((s) => s >= shards)) {
+      try {
+        const decoded = this.decoder.decode(format, copy);
+        reqId = decoded.reqId;
+        if (decoded.request.cmd === 'CRONDELETE') forNodes = JSON.stringify({ cmd: 'CRONDELETE', name: decoded.request.name });
+      } catch {
+        // not a valid request: the local shards answer why, and no other node is asked
+      }
+    }
+    const asked = targets.filter((s) => s < shards || forNodes !== null);
+    const parts = await Promise.all(asked.map((s) => (s < shards ? this.dispatcher.ask(s, format, copy) : this.dispatcher.ask(s, Format.Internal, forNodes!))));
+    const local = parts.filter((_, i) => asked[i]! < shards);
+    const refused = local.find((p) => p.code !== 0);
+    if (refused !== undefined) return refused;
+    const remote = parts.find((p, i) => asked[i]! >= shards && p.code !== 0);
+    if (remote !== undefined) return { code: remote.code, bytes: this.encoder.error(format, new FlashqError(remote.code as ErrorCode, errorText(remote.bytes)), reqId) };
+    return local[0]!;
   }
 
   /**

@@ -30,6 +30,8 @@ const MAX_QUEUES_PER_WORKER = 1000;
 export class WorkerRegistry {
   // Map keeps insertion order; a heartbeat re-inserts its worker, so the first entries are the stalest
   private readonly workers = new Map<string, WorkerInfo>();
+  /** cluster mode: the lists of the other nodes (a worker may heartbeat to any node) */
+  peers: (() => Promise<WorkerInfo[][]>) | null = null;
 
   heartbeat(id: string, hb: Heartbeat, now: number): WorkerInfo {
     const prev = this.workers.get(id);
@@ -50,6 +52,23 @@ export class WorkerRegistry {
   list(now: number): WorkerInfo[] {
     this.prune(now);
     return [...this.workers.values()].reverse();
+  }
+
+  /**
+   * This node's workers merged with the other nodes' (cluster mode): a worker that heartbeats
+   * to several nodes is listed once, as its latest heartbeat says; most recent first.
+   */
+  async listAll(now: number): Promise<WorkerInfo[]> {
+    const mine = this.list(now);
+    if (this.peers === null) return mine;
+    const byId = new Map<string, WorkerInfo>();
+    for (const list of [mine, ...(await this.peers())]) {
+      for (const w of list) {
+        const seen = byId.get(w.id);
+        if (seen === undefined || seen.last_heartbeat < w.last_heartbeat) byId.set(w.id, w);
+      }
+    }
+    return [...byId.values()].sort((a, b) => b.last_heartbeat - a.last_heartbeat || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   private prune(now: number): void {

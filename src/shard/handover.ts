@@ -20,8 +20,8 @@ export interface HandoverHost {
   settled(): Promise<void>;
   /** end a turn: what restoring decided is committed, answers leave */
   endTurn(): void;
-  /** after a gain: ask the owners of remote parents again, and the other shards to re-watch ours */
-  rewatch(): void;
+  /** after a gain: ask the owners of remote parents again, and every shard to re-watch the parents in `gained` */
+  rewatch(gained: number[]): void;
 }
 
 const EMPTY: RestoreInput = { jobs: new JobRows(), queues: [], crons: [], seqs: [] };
@@ -88,7 +88,7 @@ export class Handover {
     if (ready.length === 0) return 0;
     this.h.engine().adoptPartitions(ready, input, this.h.now());
     for (const p of ready) parts.set(p, Stand.Served);
-    this.h.rewatch();
+    this.h.rewatch(ready);
     this.h.endTurn();
     this.h.report({ op: 'gained', partitions: ready });
     return ready.length;
@@ -108,6 +108,11 @@ export class Handover {
       }
     }
     if (leaving.length > 0) this.h.releasePulls(maskOf(leaving));
+    // Requests applied before this message may still be in the open turn (an inline shard ends
+    // its turn on the front's next flush, after this promise chain may have run): end it now, so
+    // their changes are committed before the drop. Otherwise the drop forgets them and their
+    // answers still leave ok: acknowledged pushes and acks the next owner never sees.
+    this.h.endTurn();
     void this.h.settled().then(() => {
       // a fence may have dropped some meanwhile; whatever is still leaving goes now, in one step
       const still = leaving.filter((p) => parts.stand[p] === Stand.Leaving);

@@ -77,13 +77,24 @@ export function decodeControl(json: string): ControlMessage {
   return msg as ControlMessage;
 }
 
-/** SHARD_MSG records: shards asking each other about parents that live elsewhere. */
+/**
+ * SHARD_MSG records: shards asking each other about parents that live elsewhere. A record is
+ * addressed to a partition (the ring record's conn field, the link's target), never to a shard:
+ * the front delivers it to whoever serves that partition now (a local shard, or in cluster mode
+ * the owner node over the internal link), so a message outlives its partition moving.
+ */
 export type ShardMessage =
-  | { t: 'watch'; parent: number; partition: number; from: number }
-  | { t: 'watched'; parent: number; status: ParentStatus }
-  | { t: 'dep'; parent: number; outcome: 'completed' | 'failed' }
-  /** the sender rebuilt its engine from the store: watch again the parents it owns */
-  | { t: 'rewatch'; owner: number };
+  /** to the parent's partition: report its status to the child's partition, and notify it when it ends */
+  | { t: 'watch'; parent: number; partition: number }
+  /** to the child's partition (`partition`): the parent's status when it was watched */
+  | { t: 'watched'; parent: number; partition: number; status: ParentStatus }
+  /** to the child's partition (`partition`): the parent reached its outcome */
+  | { t: 'dep'; parent: number; partition: number; outcome: 'completed' | 'failed' }
+  /** to ALL_PARTITIONS: these partitions were (re)loaded from the store: watch again their parents */
+  | { t: 'rewatch'; partitions: number[] };
+
+/** SHARD_MSG target meaning every shard (in cluster mode every shard of every node); the link's NODE_WIDE. */
+export const ALL_PARTITIONS = 0xffff;
 
 /** What a shard worker thread posts on its port (everything else crosses the rings). */
 export type WorkerNotice =

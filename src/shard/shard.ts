@@ -9,9 +9,10 @@ import { ErrorCode, FlashqError, errors } from '../base/errors.js';
 import type { Request } from '../protocol/request.js';
 import { Format, type Result } from '../protocol/result.js';
 import type { ShardStore } from './durable.js';
-import type { ControlMessage, PartitionControl, PartitionReport, ShardMessage, ShardToFront } from './messages.js';
+import { ALL_PARTITIONS, type ControlMessage, type PartitionControl, type PartitionReport, type ShardMessage, type ShardToFront } from './messages.js';
 import { Handover } from './handover.js';
 import { Stand, ServedPartitions } from './partitions.js';
+import { PARTITIONS } from '../engine/types.js';
 import type { Outbox } from './outbox.js';
 import type { ShardOptions } from './start.js';
 import { Waiters, type Waiter } from './waiters.js';
@@ -93,6 +94,8 @@ export class Shard {
   /** cluster mode: the partitions served, loading and leaving (null on a single node) */
   private readonly parts: ServedPartitions | null;
   private readonly handover: Handover | null;
+  /** cluster mode: the timer of resendWatches */
+  private readonly resendTimer: NodeJS.Timeout | null;
 
   constructor(
     private readonly opts: ShardOptions,
@@ -104,6 +107,11 @@ export class Shard {
     this.parts = opts.cluster ? new ServedPartitions(opts.index, opts.count) : null;
     this.handover = this.parts === null ? null : this.newHandover(this.parts);
     this.engine = this.newEngine();
+    this.resendTimer = null;
+    if (opts.cluster) {
+      this.resendTimer = setInterval(() => this.resendWatches(), Math.max(250, Math.floor(opts.cluster.idleMs / 2)));
+      this.resendTimer.unref();
+    }
   }
 
   private newHandover(parts: ServedPartitions): Handover {
@@ -115,15 +123,11 @@ export class Shard {
       report: (msg) => this.tellFront(msg),
       releasePulls: (gone) => {
         for (const w of this.waiters.takeQueues((q) => gone[partitionOf(q)] === 1)) this.expire(w);
+        this.refusePendingPushes(gone);
       },
       settled: () => this.settled(),
       endTurn: () => this.endTurn(),
-      rewatch: () => {
-        this.rewatchRemoteParents();
-        for (let s = 0; s < this.opts.count; s++) {
-          if (s !== this.opts.index) this.sendShard(s, { t: 'rewatch', owner: this.opts.index });
-        }
-      },
+      rewatch: (gained) => this.rewatchAll(gained),
     });
   }
 
@@ -179,12 +183,7 @@ export class Shard {
       const parts = this.parts;
       this.engine.adoptPartitions((input.partitions ?? []).filter((p) => parts.stand[p] === Stand.Served), input, this.clock());
     } else this.engine.restore(input, this.clock());
-    if (rebuilt) {
-      this.rewatchRemoteParents();
-      for (let s = 0; s < this.opts.count; s++) {
-        if (s !== this.opts.index) this.sendShard(s, { t: 'rewatch', owner: this.opts.index });
-      }
-    }
+    if (rebuilt) this.rewatchAll(this.ownPartitions());
     this.endTurn();
   }
 
@@ -277,29 +276,48 @@ export class Shard {
   // ------------------------------------------------- dependencies across shards
 
   private deferPush(p: PendingPush): void {
-    const from = this.opts.index;
+    // the answer comes back to the child's partition, which this shard serves
     const partition = partitionOf(p.request.queue);
     for (const parent of p.awaiting) {
       let list = this.pendingPushes.get(parent);
       if (!list) this.pendingPushes.set(parent, (list = []));
       list.push(p);
-      this.sendShard(this.shardOfPartition(partitionOfId(parent)), { t: 'watch', parent, partition, from });
+      this.sendShard(partitionOfId(parent), { t: 'watch', parent, partition });
     }
   }
 
-  /** Messages leave with the turn's answers: a parent's outcome is announced only once committed. */
+  /**
+   * A message for whoever serves partition `target` (or ALL_PARTITIONS), routed by the front.
+   * Messages leave with the turn's answers: a parent's outcome is announced only once committed.
+   */
   private sendShard(target: number, msg: ShardMessage): void {
     this.messages.push({ target, msg });
+  }
+
+  /** Cluster mode: whether this shard serves partition p now (a single node's shard always does). */
+  private serves(p: number): boolean {
+    return this.parts === null || this.parts.stand[p] === Stand.Served;
   }
 
   shardMessage(json: string): void {
     const msg = JSON.parse(json) as ShardMessage;
     const now = this.clock();
     switch (msg.t) {
-      case 'watch':
-        this.sendShard(msg.from, { t: 'watched', parent: msg.parent, status: this.engine.watchParent(msg.parent, msg.partition) });
+      case 'watch': {
+        // sent while the parent's partition moved away from here: the front routes it to the
+        // partition's owner now (or holds it until there is one); answering `unknown` would fail the child
+        const home = partitionOfId(msg.parent);
+        if (!this.serves(home)) this.sendShard(home, msg);
+        else {
+          const status = this.engine.watchParent(msg.parent, msg.partition);
+          this.sendShard(msg.partition, { t: 'watched', parent: msg.parent, partition: msg.partition, status });
+        }
         break;
+      }
       case 'watched': {
+        // the child's partition moved: its new owner gets the answer too (pushes deferred here
+        // for partitions still served are answered below)
+        if (!this.serves(msg.partition)) this.sendShard(msg.partition, msg);
         const list = this.pendingPushes.get(msg.parent);
         if (list) {
           this.pendingPushes.delete(msg.parent);
@@ -315,10 +333,11 @@ export class Shard {
         break;
       }
       case 'dep':
-        this.engine.parentResolved(msg.parent, msg.outcome, now);
+        if (!this.serves(msg.partition)) this.sendShard(msg.partition, msg);
+        else this.engine.parentResolved(msg.parent, msg.outcome, now);
         break;
       case 'rewatch':
-        this.rewatchRemoteParents(msg.owner);
+        this.rewatchRemoteParents(msg.partitions);
         break;
     }
   }
@@ -337,20 +356,64 @@ export class Shard {
     }
   }
 
-  /** After recovery: ask the owners of remote parents again (their answers release children). */
-  private rewatchRemoteParents(onlyOwner?: number): void {
-    // partition `index` is always one of this shard's own, so the owner's notices route back here
-    for (const { parentId, watcher } of this.engine.pendingRemoteParents()) {
-      const owner = this.shardOfPartition(partitionOfId(parentId));
-      if (onlyOwner !== undefined && owner !== onlyOwner) continue;
-      this.sendShard(owner, {
-        t: 'watch',
-        parent: parentId,
-        // a cluster node may not hold partition `index`: name a partition the waiting child is in
-        partition: this.parts !== null ? watcher : this.opts.index,
-        from: this.opts.index,
-      });
+  /**
+   * This shard (re)loaded `loaded` from the store: ask the owners of its remote parents again, and
+   * every other shard (of every node) to watch again the parents it holds in `loaded`, whose
+   * watcher lists were not stored.
+   */
+  private rewatchAll(loaded: number[]): void {
+    this.rewatchRemoteParents();
+    if (loaded.length > 0) this.sendShard(ALL_PARTITIONS, { t: 'rewatch', partitions: loaded });
+  }
+
+  /** The partitions this shard holds: its share on a single node, those served in cluster mode. */
+  private ownPartitions(): number[] {
+    if (this.parts !== null) return this.parts.served().map((h) => h.partition);
+    const out: number[] = [];
+    for (let p = this.opts.index; p < PARTITIONS; p += this.opts.count) out.push(p);
+    return out;
+  }
+
+  /** Ask the owners of remote parents again (their answers release children); only those in `parentPartitions` if given. */
+  private rewatchRemoteParents(parentPartitions?: readonly number[]): void {
+    const only = parentPartitions === undefined ? null : new Set(parentPartitions);
+    for (const { parentId, partition, watcher } of this.engine.pendingRemoteParents()) {
+      if (only !== null && !only.has(partition)) continue;
+      // a single node's shard always holds partition `index`, so one watcher entry per shard
+      // suffices; a cluster shard names a partition the waiting child is in (it travels with it)
+      this.sendShard(partition, { t: 'watch', parent: parentId, partition: this.parts !== null ? watcher : this.opts.index });
     }
+  }
+
+  /**
+   * Cluster mode's safety net: watch again every remote parent still awaited (waiting children
+   * and deferred pushes). A shard message can be lost when a link between nodes drops with it
+   * in flight; the answer to this one repairs that, so no child waits forever for a lost notice.
+   */
+  private resendWatches(): void {
+    if (this.closed) return;
+    const before = this.messages.length;
+    this.rewatchRemoteParents();
+    for (const [parent, list] of this.pendingPushes) {
+      this.sendShard(partitionOfId(parent), { t: 'watch', parent, partition: partitionOf(list[0]!.request.queue) });
+    }
+    if (this.messages.length > before) this.endTurn();
+  }
+
+  /** Pushes deferred for partitions this shard gave up (`gone`): answered "not served", the client retries. */
+  private refusePendingPushes(gone: Uint8Array): void {
+    if (this.pendingPushes.size === 0) return;
+    const refused = new Set<PendingPush>();
+    for (const [parent, list] of this.pendingPushes) {
+      const keep = list.filter((p) => {
+        if (gone[partitionOf(p.request.queue)] !== 1) return true;
+        refused.add(p);
+        return false;
+      });
+      if (keep.length === 0) this.pendingPushes.delete(parent);
+      else this.pendingPushes.set(parent, keep);
+    }
+    for (const p of refused) this.replyError(p.conn, p.seq, p.format, errors.notServed(partitionOf(p.request.queue)), p.reqId);
   }
 
   // ------------------------------------------------------------ connections
@@ -468,7 +531,7 @@ export class Shard {
         for (const ev of eff.events) if (wanted === null || wanted.has(ev.queue)) this.events.push(ev);
       }
       for (const d of eff.dependencies) {
-        this.sendShard(this.shardOfPartition(d.partition), { t: 'dep', parent: d.parentId, outcome: d.outcome });
+        this.sendShard(d.partition, { t: 'dep', parent: d.parentId, partition: d.partition, outcome: d.outcome });
       }
       if (eff.wake.length === 0) break;
       for (const q of eff.wake) this.serveWaiters(q, now);
@@ -518,6 +581,7 @@ export class Shard {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.resendTimer) clearInterval(this.resendTimer);
     this.timer = null;
     await this.commitTail;
     if (this.store) await this.store.close();

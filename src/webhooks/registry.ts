@@ -27,6 +27,12 @@ export class WebhookRegistry implements EventSink {
   /** in cluster mode the node owning an event's partition delivers it: once */
   readonly localOnly = true;
   private loaded: Promise<void> | null = null;
+  /** local creates and deletes so far: a reload whose read raced one reads again */
+  private changes = 0;
+  private reloading: Promise<void> | null = null;
+  private reloadAgain = false;
+  /** cluster mode: this node created or deleted a webhook (the other nodes reload theirs) */
+  onChange: (() => void) | null = null;
   /** walks event bytes to build delivery bodies */
   private readonly walk = new JsonWalk();
   readonly delivery: WebhookDelivery;
@@ -44,6 +50,37 @@ export class WebhookRegistry implements EventSink {
       for (const w of list) this.hooks.set(w.id, w);
       this.reindex();
     }));
+  }
+
+  /**
+   * Replace the webhooks by what the store holds now (cluster mode: another node created or
+   * deleted one). Calls during a reload coalesce into one more read after it.
+   */
+  reload(): Promise<void> {
+    if (this.reloading !== null) {
+      this.reloadAgain = true;
+      return this.reloading;
+    }
+    const run = async (): Promise<void> => {
+      await this.load();
+      do {
+        this.reloadAgain = false;
+        const seen = this.changes;
+        const list = await this.store.load();
+        // a local create or delete finished while the store was read: the list may predate it
+        if (seen !== this.changes) {
+          this.reloadAgain = true;
+          continue;
+        }
+        this.hooks.clear();
+        for (const w of list) this.hooks.set(w.id, w);
+        this.reindex();
+      } while (this.reloadAgain);
+    };
+    this.reloading = run().finally(() => {
+      this.reloading = null;
+    });
+    return this.reloading;
   }
 
   /** Start feeding on a bus (one per listener start); events are switched on while webhooks exist. */
@@ -78,16 +115,20 @@ export class WebhookRegistry implements EventSink {
     if (this.hooks.size >= MAX_WEBHOOKS) throw errors.badRequest(`Too many webhooks (max ${MAX_WEBHOOKS})`);
     const w: Webhook = { id: randomUUID(), ...parseWebhook(body), created_at: now };
     await this.persist(() => this.store.save(w));
+    this.changes++;
     this.hooks.set(w.id, w);
     this.reindex();
+    this.onChange?.();
     return viewOf(w);
   }
 
   async remove(id: string): Promise<void> {
     if (!this.hooks.has(id)) throw new FlashqError(ErrorCode.NotFound, `Webhook ${id} not found`);
     await this.persist(() => this.store.remove(id));
+    this.changes++;
     this.hooks.delete(id);
     this.reindex();
+    this.onChange?.();
   }
 
   private async persist(op: () => Promise<void>): Promise<void> {

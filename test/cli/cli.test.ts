@@ -161,6 +161,14 @@ describe('flashq-ts CLI', () => {
     assert.match(bad.stderr, /Invalid cron expression/);
     await cliJson(['cron', 'rm', 'cli-every', ...at]);
     assert.equal((await client.cronList()).some((c) => c.name === 'cli-every'), false);
+    // the reference SDK's interval shorthand: every 10 s, the first run 10 s from now
+    const before = Date.now();
+    await cliJson(['cron', 'add', 'cli-interval', '*/10', '--queue', 'cli-cron', ...at]);
+    const interval = (await client.cronList()).find((c) => c.name === 'cli-interval');
+    assert.equal(interval?.schedule, '*/10');
+    assert.ok(interval!.next_run >= before + 10_000 && interval!.next_run <= Date.now() + 10_000, `next run ${interval!.next_run - before} ms ahead`);
+    assert.match((await cli(['cron', ...at])).stdout, /cli-interval +\*\/10 +cli-cron /);
+    await cliJson(['cron', 'rm', 'cli-interval', ...at]);
   });
 
   test('tail prints the live events of a queue (--json, stops after --limit)', async () => {

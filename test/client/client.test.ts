@@ -116,6 +116,16 @@ describe('FlashqClient commands', () => {
     assert.equal((await client.cronList()).some((c) => c.name === 'c-nightly'), false);
   });
 
+  test('the */N interval shorthand of the reference SDK: every N seconds, listed as given', async () => {
+    const before = Date.now();
+    await client.cron('c-every-minute', { queue: 'c-cron', data: {}, schedule: '*/60' });
+    const cron = (await client.cronList()).find((c) => c.name === 'c-every-minute');
+    assert.equal(cron?.schedule, '*/60');
+    assert.ok(cron!.next_run >= before + 60_000 && cron!.next_run <= Date.now() + 60_000, `next run ${cron!.next_run - before} ms ahead`);
+    await assert.rejects(client.cron('c-every-0', { queue: 'c-cron', data: {}, schedule: '*/0' }), refused('Invalid cron expression'));
+    await client.cronDelete('c-every-minute');
+  });
+
   test('stats and metrics have their documented shapes', async () => {
     const stats = await client.stats();
     for (const k of ['queued', 'processing', 'delayed', 'dlq'] as const) assert.equal(typeof stats[k], 'number');

@@ -93,6 +93,26 @@ describe('sandboxed Worker', () => {
     const dead = await client.dlq(queue);
     assert.deepEqual(dead.map((j) => j.id).sort((a, b) => a - b), [ids[0], ids[2], ids[4], ids[6]].sort((a, b) => a! - b!));
     for (const i of [1, 3, 5, 7]) assert.equal(await client.getState(ids[i]!), 'completed');
+    // and the error each crash gave, as its last error
+    for (const i of [0, 2, 4, 6]) assert.equal(dead.find((j) => j.id === ids[i])?.progress_msg, failed.get(ids[i]!), `job ${ids[i]} in the DLQ`);
+  });
+
+  test('with one thread, the job after one that killed the thread runs on a new thread', async () => {
+    const queue = 'sb-replace';
+    const ids = await client.pushBatch(queue, ['ok', 'exit', 'ok', 'uncaught', 'ok'].map((kind) => ({ data: { kind } })));
+    const threadOf = new Map<number, number>();
+    const failed = new Set<number>();
+    // one thread, one job at a time: the jobs run in order
+    const w = track(new Worker(queue, PROCESSOR, { port: server.port, threads: 1, concurrency: 1, batchSize: 1, pullTimeoutMs: 100 }));
+    w.on('completed', (job: Job, r: unknown) => threadOf.set(job.id, (r as { threadId: number }).threadId));
+    w.on('failed', (job: Job) => failed.add(job.id));
+    await waitFor(() => threadOf.size + failed.size === ids.length, 20_000, 'every job settled');
+    await w.close();
+    assert.deepEqual([...failed].sort((a, b) => a - b), [ids[1], ids[3]]);
+    const [t0, t1, t2] = [threadOf.get(ids[0]!), threadOf.get(ids[2]!), threadOf.get(ids[4]!)];
+    assert.ok(t0 !== undefined && t1 !== undefined && t2 !== undefined);
+    assert.notEqual(t1, t0, 'the exited thread was replaced');
+    assert.notEqual(t2, t1, 'the thread with the uncaught error was replaced');
   });
 
   test('updateProgress in the processor reaches the server (a job.progress event)', async () => {

@@ -9,9 +9,11 @@ export class ClusterProc {
     readonly nodeId: string,
     readonly server: RunningServer,
     readonly clusterPort: number,
+    /** the settings it was started with (restart() keeps them) */
+    private readonly settings: { url: string; ttlMs: number; env: Record<string, string> },
   ) {}
 
-  static async start(url: string, nodeId: string, ttlMs: number, env: Record<string, string> = {}): Promise<ClusterProc> {
+  static async start(url: string, nodeId: string, ttlMs: number, env: Record<string, string> = {}, timeoutMs?: number): Promise<ClusterProc> {
     const clusterPort = await freePort();
     const server = await startServer({
       CLUSTER_MODE: '1',
@@ -21,8 +23,25 @@ export class ClusterProc {
       LEASE_TTL_MS: String(ttlMs),
       SHARDS: '0',
       ...env,
-    });
-    return new ClusterProc(nodeId, server, clusterPort);
+    }, timeoutMs);
+    return new ClusterProc(nodeId, server, clusterPort, { url, ttlMs, env });
+  }
+
+  /** The same node (id, database, every port, settings) started again, e.g. after a SIGKILL. */
+  restart(timeoutMs = 60_000): Promise<ClusterProc> {
+    const { url, ttlMs, env } = this.settings;
+    const s = this.server;
+    const ports = { PORT: String(s.port), HTTP_PORT: String(s.httpPort), GRPC_PORT: String(s.grpcPort), CLUSTER_PORT: String(this.clusterPort) };
+    return ClusterProc.start(url, this.nodeId, ttlMs, { ...env, ...ports }, timeoutMs);
+  }
+
+  /** Whether this node holds the leader lease, as its /health says (false when it does not answer). */
+  async isLeader(): Promise<boolean> {
+    try {
+      return (await this.get<{ is_leader: boolean }>('/health')).is_leader === true;
+    } catch {
+      return false;
+    }
   }
 
   get port(): number {

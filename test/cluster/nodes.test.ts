@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
-import { partitionOf } from '../../src/engine/partition.js';
 import { waitFor } from '../helpers/server.js';
 import type { WireClient } from '../helpers/wire.js';
 import { freshDatabase, NO_PG } from '../store/pg.js';
 import { callRetrying, ClusterProc, waitSettled } from './node-cluster.js';
+import { drain, pushAll, queuesOn } from './cluster-jobs.js';
 
 // Short leases keep failover tests short; renewals every TTL/4 must still absorb a loaded machine.
 const TTL = 3_000;
@@ -39,51 +39,6 @@ async function client(n: ClusterProc): Promise<WireClient> {
   const c = await n.tcp();
   clients.push(c);
   return c;
-}
-
-/** Queue names whose partitions are served by each of `owners` (node id → partitions). */
-function queuesOn(served: Map<string, number[]>, perNode: number): Map<string, string[]> {
-  const byNode = new Map<string, string[]>([...served.keys()].map((k) => [k, []]));
-  const ownerOf = new Map<number, string>();
-  for (const [id, ps] of served) for (const p of ps) ownerOf.set(p, id);
-  for (let i = 0; [...byNode.values()].some((l) => l.length < perNode); i++) {
-    const q = `cq-${i}`;
-    const owner = ownerOf.get(partitionOf(q));
-    const list = owner === undefined ? undefined : byNode.get(owner);
-    if (list !== undefined && list.length < perNode) list.push(q);
-  }
-  return byNode;
-}
-
-async function pushAll(c: WireClient, queues: string[], perQueue: number): Promise<Map<number, string>> {
-  const ids = new Map<number, string>();
-  for (const q of queues) {
-    for (let k = 0; k < perQueue; k++) {
-      const a = await callRetrying(c, { cmd: 'PUSH', queue: q, data: { q, k } });
-      assert.equal(a.ok, true, `PUSH to ${q}: ${JSON.stringify(a)}`);
-      ids.set(a.id as number, q);
-    }
-  }
-  return ids;
-}
-
-/** Pull everything of `queues` through `c` and ack it through `acker`; returns the ids, in order. */
-async function drain(c: WireClient, acker: WireClient, queues: string[]): Promise<number[]> {
-  const got: number[] = [];
-  for (const q of queues) {
-    for (;;) {
-      const a = await callRetrying(c, { cmd: 'PULLB', queue: q, count: 50, timeout: 0 });
-      assert.equal(a.ok, true, `PULLB ${q}: ${JSON.stringify(a)}`);
-      const jobs = a.jobs as Array<{ id: number; queue: string }>;
-      if (jobs.length === 0) break;
-      for (const j of jobs) assert.equal(j.queue, q);
-      const ids = jobs.map((j) => j.id);
-      const ack = await callRetrying(acker, { cmd: 'ACKB', ids });
-      assert.equal(ack.ok, true, `ACKB through another node: ${JSON.stringify(ack)}`);
-      got.push(...ids);
-    }
-  }
-  return got;
 }
 
 describe('cluster mode: three nodes over one PostgreSQL', { skip: NO_PG }, () => {

@@ -51,7 +51,10 @@ describe('web dashboard with a 100k-job queue', () => {
 
     await openView(page, api.base, 'jobs', 'queue=bulk&state=waiting');
     assert.deepEqual(await shownIds(), newestFirst.slice(0, PAGE));
-    assert.match((await page.$eval('.pager', (el) => (el as any).innerText as string)).replace(/\s+/g, ' '), /of 2,000/);
+    const pager = (await page.$eval('.pager', (el) => (el as any).innerText as string)).replace(/\s+/g, ' ');
+    assert.match(pager, /of 2,000/);
+    assert.match(pager, /100k jobs/, 'the total is short, the exact number on hover');
+    assert.equal(await page.$eval('.pager span[title]', (el) => (el as any).title as string), '100,000');
 
     const times: Record<string, number> = {};
     times.next = await turn(page, () => clickFresh(page, 'button[data-page="next"]'), 2);

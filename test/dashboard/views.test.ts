@@ -147,6 +147,7 @@ describe('web dashboard in Chromium', () => {
     await w.page.type('dialog[open] input[name="limit"]', '3');
     await clickFresh(w.page, 'dialog[open] button[type="submit"]');
     await waitFor(async () => (await queue()).concurrency_limit === 3, 10_000, 'concurrency set');
+    await clickUntil(w.page, 'tr[data-queue="ops"] button[data-action="clear-concurrency"]', async () => (await queue()).concurrency_limit === null, 'clear concurrency');
 
     // two jobs in the DLQ, retried from the page
     for (let i = 0; i < 2; i++) await api.push('ops', { data: { i }, max_attempts: 1 });

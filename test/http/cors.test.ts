@@ -84,6 +84,17 @@ describe('CORS with the default CORS_ORIGINS (*) and AUTH_TOKENS set', () => {
     one.close();
   });
 
+  test('the query token is for the event streams only: other routes still want the header', async () => {
+    const anon = new Api(server.httpPort);
+    for (const path of ['/stats', '/queues', '/jobs/1']) {
+      const a = await anon.get(`${path}?token=${SECRET}`, { origin: PAGE });
+      assert.equal(a.status, 401, path);
+      assert.equal(a.error, 'Authentication required');
+    }
+    const pushed = await anon.post(`/queues/cors-q/jobs?token=${SECRET}`, { data: 1 });
+    assert.equal(pushed.status, 401);
+  });
+
   test('the token of a query is never echoed or logged', async () => {
     const a = await api.get(`/nope?token=${SECRET}`);
     assert.equal(a.status, 404);

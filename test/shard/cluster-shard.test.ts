@@ -62,16 +62,21 @@ class ClusterShard {
     return this.link instanceof InlineLink ? this.link : null;
   }
 
-  request(req: Record<string, unknown>): Promise<Answer> {
+  /** `flush` false: the record waits in the open turn until flush() (as the front batches a turn) */
+  request(req: Record<string, unknown>, flush = true): Promise<Answer> {
     const conn = this.nextConn++;
     const answered = new Promise<Answer>((resolve) => this.pending.set(conn, resolve));
     this.link.add(Kind.REQUEST, Format.TcpJson, conn, 0, JSON.stringify(req) + '\n');
-    this.link.flush();
+    if (flush) this.link.flush();
     return answered;
   }
 
-  control(msg: ControlMessage): void {
+  control(msg: ControlMessage, flush = true): void {
     this.link.add(Kind.CONTROL, Format.Internal, 0, 0, encodeControl(msg));
+    if (flush) this.link.flush();
+  }
+
+  flush(): void {
     this.link.flush();
   }
 
@@ -199,6 +204,23 @@ for (const mode of ['inline', 'worker'] as const) {
       if (held) assert.deepEqual(held, { partitions: 0, jobs: 0, queues: 0, crons: 0, retained: 0, timers: 0, leases: 0, remoteWaits: 0 });
       // the rows stay for the next owner
       assert.equal((await query<{ n: number }>(url, 'select count(*)::int as n from flashq_jobs where partition = $1', [P]))[0]!.n, 5);
+      await a.close();
+    });
+
+    test('requests applied in the turn a lose arrives in are committed before the drop (or refused), never answered ok and forgotten', async () => {
+      await clearPartition(P);
+      const a = await ClusterShard.start(mode, url, `lose-turn-${mode}`);
+      await a.gain(P, await take(a.nodeId, P));
+      const pushed = a.request({ cmd: 'PUSH', queue: Q, data: 'before' }, false);
+      a.control({ op: 'lose', partitions: [P] }, false);
+      // the front flushes on its next setImmediate: promise callbacks of the lose run first
+      await new Promise((r) => setImmediate(r));
+      a.flush();
+      const answer = await pushed;
+      await a.report('lost', P);
+      const rows = await query<{ id: number }>(url, 'select id from flashq_jobs where partition = $1', [P]);
+      if (answer.body.ok === true) assert.deepEqual(rows.map((r) => r.id), [answer.body.id], 'a push answered ok is stored');
+      else assert.deepEqual(rows, [], `a refused push is not stored: ${JSON.stringify(answer.body)}`);
       await a.close();
     });
 

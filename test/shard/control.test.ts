@@ -36,8 +36,9 @@ describe('control messages', () => {
     const queue = queueOfShard0();
     link.add(Kind.REQUEST, Format.TcpJson, 1, 1, JSON.stringify({ cmd: 'PUSH', queue, data: {}, depends_on: [parent] }));
     link.flush();
-    assert.deepEqual(sent, [{ target: 1, msg: { t: 'watch', parent, partition: partitionOf(queue), from: 0 } }]);
-    link.add(Kind.SHARD_MSG, Format.Internal, 0, 0, JSON.stringify({ t: 'watched', parent, status: 'pending' }));
+    // addressed to the parent's partition; the answer comes back to the child's
+    assert.deepEqual(sent, [{ target: 1, msg: { t: 'watch', parent, partition: partitionOf(queue) } }]);
+    link.add(Kind.SHARD_MSG, Format.Internal, 0, 0, JSON.stringify({ t: 'watched', parent, partition: partitionOf(queue), status: 'pending' }));
     link.flush();
     assert.equal(answers.length, 1);
     assert.match(answers[0]!, /"ok":true/);
@@ -45,7 +46,7 @@ describe('control messages', () => {
 
     link.add(Kind.CONTROL, Format.Internal, 0, 0, encodeControl({ op: 'rewatch' }));
     link.flush();
-    assert.deepEqual(sent, [{ target: 1, msg: { t: 'watch', parent, partition: 0, from: 0 } }]);
+    assert.deepEqual(sent, [{ target: 1, msg: { t: 'watch', parent, partition: 0 } }]);
     await link.close();
   });
 

@@ -190,7 +190,7 @@ export class PeerClient implements RecordSink {
         if (this.writer.length > this.highWater) this.blocked = true;
         return !this.blocked;
       default:
-        this.failAll();
+        this.failAll(false);
         return true;
     }
   }
@@ -202,13 +202,19 @@ export class PeerClient implements RecordSink {
     this.opts.output.turnDone();
   }
 
-  /** Answer every request not answered yet with the link's error; drop the unsent turn. */
-  private failAll(): void {
+  /**
+   * Answer every request not answered yet with the link's error; drop the unsent turn. `sent`:
+   * the requests went out on a link that was up, so the owner may have applied them before it
+   * (or the link) died; the answer says so, since a retry may then apply them twice (a PUSH
+   * without a jobId). Otherwise nothing was sent and a retry is safe.
+   */
+  private failAll(sent: boolean): void {
     this.writer.reset();
     if (this.state !== 'ready') this.conns.clear();
     if (this.inflight.count === 0) return;
     const to = this.opts.peerId === '' ? this.peer : `node ${this.opts.peerId} (${this.peer})`;
-    const err = errors.storageUnavailable(`cluster link to ${to} ${this.downReason}`);
+    const what = sent ? `${this.downReason} (the request was in flight: it may have been applied)` : `${this.downReason} (the request was not sent)`;
+    const err = errors.storageUnavailable(`cluster link to ${to} ${what}`);
     const byFormat: Array<Uint8Array | undefined> = [];
     const out = this.opts.output;
     this.inflight.drain((conn, seq, format) => {
@@ -269,7 +275,7 @@ export class PeerClient implements RecordSink {
       this.state = 'down';
       this.downReason = `${wasUp ? 'lost' : 'unreachable'}: ${reason}`;
     }
-    this.failAll();
+    this.failAll(wasUp);
     this.unblock();
     if (this.state === 'closed') {
       if (wasUp) this.onState?.(false);
@@ -318,7 +324,7 @@ export class PeerClient implements RecordSink {
     const socket = this.socket;
     this.downReason = 'closed: this node is stopping';
     this.state = 'closed';
-    this.failAll();
+    this.failAll(this.up);
     this.unblock();
     this.closedPromise = socket === null || socket.destroyed ? Promise.resolve() : new Promise((r) => {
       socket.once('close', () => r());

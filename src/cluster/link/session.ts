@@ -153,6 +153,7 @@ export class LinkSession implements RecordSink {
     if (type === Rec.CONN_CLOSED) return this.closeConn(conn, true);
     if (type === Rec.CONN_RELEASED) return this.closeConn(conn, false);
     if (kind === Kind.CONTROL) return this.refuse('a control record: lifecycle messages are node-local');
+    if (kind === Kind.SHARD_MSG && local.shardMsg !== undefined) return local.shardMsg(target, seq, buf.toString('utf8', start, end));
     if (target === NODE_WIDE) return this.nodeWide(conn, seq, format, buf, start, end);
     const shard = local.shardOfPartition(target);
     if (shard < 0) return this.notServed(conn, seq, format, target, buf, start, end);

@@ -56,6 +56,13 @@ export interface LocalNode {
   nodeWide(format: Format, payload: Uint8Array): Promise<{ code: number; bytes: Uint8Array }>;
   /** start receiving this node's own events (not those it got from peers); returns the unsubscribe */
   subscribeEvents(sink: LinkEventSink): () => void;
+  /**
+   * optional: a SHARD_MSG record (a shard's message about dependencies) for partition `target`
+   * (NODE_WIDE: every shard of this node), after `hops` forwards; this node routes it on (its
+   * shard, or the partition's owner now, or held until there is one). Without it a shard message
+   * goes to the local shard like a request, and is dropped when this node does not serve `target`.
+   */
+  shardMsg?(target: number, hops: number, json: string): void;
   /** optional back-pressure: called with true when local shards are full (stop reading links) */
   onPause?(listener: (paused: boolean) => void): () => void;
 }

@@ -3,6 +3,7 @@ import { ErrorCode } from '../../base/errors.js';
 import { ackBatchRecord, GrpcMethod, pullBatchRecord } from '../../protocol/grpc-codec.js';
 import type { AnswerSink } from '../dispatcher.js';
 import { type GrpcContext, type GrpcError, type LiveCall, statusOf } from './context.js';
+import { StreamRoute } from './stream-route.js';
 
 /** Jobs delivered and awaiting their result, when metadata `prefetch` does not say. */
 export const DEFAULT_IN_FLIGHT = 100;
@@ -41,10 +42,16 @@ export function processOptions(ctx: GrpcContext, call: ServerDuplexStream<Buffer
  * stream ends for any reason (client half-close, cancel, server stop), jobs still in flight are
  * failed back by closing the stream's connection id (results sent before that are applied
  * first: they travel ahead of the close to the same shard).
+ *
+ * Cluster mode: pulls and batched acks go to the node serving the queue at that moment
+ * (StreamRoute); a pull refused while the partition moves is retried, so the stream keeps
+ * delivering after the move (a result refused then still ends it: its job comes back).
  */
 export class JobProcessor implements AnswerSink, LiveCall {
   private readonly conn: number;
-  private readonly shard: number;
+  private readonly route: StreamRoute;
+  /** the link of the pull in flight (and of the acks batched meanwhile) */
+  private shard: number;
   private readonly inFlight = new Set<number>();
   private pulling = false;
   private writable = true;
@@ -60,7 +67,8 @@ export class JobProcessor implements AnswerSink, LiveCall {
     private readonly queue: string,
     private readonly prefetch: number,
   ) {
-    this.shard = ctx.router.shardOfQueue(queue);
+    this.route = new StreamRoute(ctx.router, queue);
+    this.shard = this.route.current();
     this.conn = ctx.dispatcher.allocConn(this);
     ctx.live.add(this);
     call.on('data', (msg: Buffer) => this.result(msg));
@@ -84,6 +92,7 @@ export class JobProcessor implements AnswerSink, LiveCall {
     // acks first: the jobs they complete free concurrency slots before the pull is served
     this.flushAcks();
     this.pulling = true;
+    this.shard = this.route.current();
     this.ctx.sendRecord(this.shard, this.conn, PULL_SEQ, pullBatchRecord(this.ctx.writer, this.queue, Math.min(room, this.ctx.maxBatch)));
   }
 
@@ -124,14 +133,27 @@ export class JobProcessor implements AnswerSink, LiveCall {
       if (code !== 0 && code !== ErrorCode.NotFound) this.end(statusOf(code, bytes));
       return;
     }
+    if (code !== 0) return this.refused(code, bytes);
+    // a parked pull released by a stopping shard: this server stops, or (cluster mode) the
+    // partition left that shard's node and the next pull finds its new owner
+    if (bytes.length === 0) return this.ctx.closing || !this.ctx.router.clustered ? this.end(this.ctx.shuttingDown) : this.refused(ErrorCode.NotServed, bytes);
     this.pulling = false;
-    if (code !== 0) return this.end(statusOf(code, bytes));
-    if (bytes.length === 0) return this.end(this.ctx.shuttingDown);
+    this.route.served();
     this.ctx.reader.forEachLenField1(bytes, (s, e) => {
       this.inFlight.add(this.ctx.reader.scanId(bytes, s, e));
       if (!this.call.write(Buffer.from(bytes.subarray(s, e)))) this.writable = false;
     });
     this.pump();
+  }
+
+  /** A refused pull: pull again once the partition moved, or end the stream with the refusal. */
+  private refused(code: number, bytes: Uint8Array): void {
+    const wait = this.route.retryAfter(code);
+    if (wait < 0) return this.end(statusOf(code, bytes));
+    setTimeout(() => {
+      this.pulling = false;
+      this.pump();
+    }, wait);
   }
 
   flushOut(): void {}
@@ -147,7 +169,7 @@ export class JobProcessor implements AnswerSink, LiveCall {
     this.closed = true;
     this.unwatch();
     this.ctx.live.delete(this);
-    this.ctx.dispatcher.connClosed(this.conn, [this.shard]);
+    this.ctx.dispatcher.connClosed(this.conn, this.route.links);
     if (err === null || this.call.cancelled) return;
     if (err.code === status.OK) this.call.end();
     else this.call.emit('error', err);

@@ -1,7 +1,9 @@
 import { status, type ServerWritableStream } from '@grpc/grpc-js';
+import { ErrorCode } from '../../base/errors.js';
 import { pullBatchRecord } from '../../protocol/grpc-codec.js';
 import type { AnswerSink } from '../dispatcher.js';
 import { type GrpcContext, type GrpcError, type LiveCall, statusOf } from './context.js';
+import { StreamRoute } from './stream-route.js';
 
 /** Jobs per pull when the request leaves batch_size at 0 (as the reference server). */
 const DEFAULT_BATCH = 1;
@@ -20,10 +22,13 @@ const DEFAULT_BATCH = 1;
  * by id as usual. When the stream ends (cancelled, deadline, server stop), the id is closed and
  * the shard fails back every job of the stream still active (attempt spent), as for a TCP
  * connection that closes.
+ *
+ * Cluster mode: each pull goes to the node serving the queue at that moment (StreamRoute), so the
+ * stream keeps delivering after its queue's partition moved to another node.
  */
 export class JobStream implements AnswerSink, LiveCall {
   private readonly conn: number;
-  private readonly shard: number;
+  private readonly route: StreamRoute;
   private readonly queue: string;
   private readonly batch: number;
   private readonly prefetch: number;
@@ -42,7 +47,7 @@ export class JobStream implements AnswerSink, LiveCall {
     const max = ctx.maxBatch;
     this.batch = Math.min(max, req && req.batchSize > 0 ? req.batchSize : DEFAULT_BATCH);
     this.prefetch = req && req.prefetch > 0 ? Math.min(req.prefetch, 10 * max) : this.batch;
-    this.shard = ctx.router.shardOfQueue(this.queue);
+    this.route = new StreamRoute(ctx.router, this.queue);
     this.conn = ctx.dispatcher.allocConn(this);
     ctx.live.add(this);
     call.on('cancelled', () => this.end(null));
@@ -60,20 +65,34 @@ export class JobStream implements AnswerSink, LiveCall {
     if (room <= 0) return;
     this.pulling = true;
     this.seq = this.seq >= 0xffffffff ? 1 : this.seq + 1;
-    this.ctx.sendRecord(this.shard, this.conn, this.seq, pullBatchRecord(this.ctx.writer, this.queue, Math.min(this.batch, room)));
+    this.ctx.sendRecord(this.route.current(), this.conn, this.seq, pullBatchRecord(this.ctx.writer, this.queue, Math.min(this.batch, room)));
   }
 
   deliver(_seq: number, code: number, bytes: Uint8Array): void {
     this.pulling = false;
     if (this.closed) return;
-    if (code !== 0) return this.end(statusOf(code, bytes));
-    if (bytes.length === 0) return this.end(this.ctx.shuttingDown); // a parked pull released by a stopping shard
+    if (code !== 0) return this.refused(code, bytes);
+    // a parked pull released by a stopping shard: this server stops, or (cluster mode) the
+    // partition left that shard's node and the next pull finds its new owner
+    if (bytes.length === 0) return this.ctx.closing || !this.ctx.router.clustered ? this.end(this.ctx.shuttingDown) : this.refused(ErrorCode.NotServed, bytes);
+    this.route.served();
     this.ctx.reader.forEachLenField1(bytes, (s, e) => {
       this.unsent++;
       // copy: the answer is a view into a shard frame, and grpc-js may buffer the message
       if (!this.call.write(Buffer.from(bytes.subarray(s, e)), this.written)) this.writable = false;
     });
     this.pump();
+  }
+
+  /** A refused pull: pull again once the partition moved, or end the stream with the refusal. */
+  private refused(code: number, bytes: Uint8Array): void {
+    const wait = this.route.retryAfter(code);
+    if (wait < 0) return this.end(statusOf(code, bytes));
+    this.pulling = true;
+    setTimeout(() => {
+      this.pulling = false;
+      this.pump();
+    }, wait);
   }
 
   flushOut(): void {}
@@ -100,7 +119,7 @@ export class JobStream implements AnswerSink, LiveCall {
     if (this.closed) return;
     this.closed = true;
     this.ctx.live.delete(this);
-    this.ctx.dispatcher.connClosed(this.conn, [this.shard]);
+    this.ctx.dispatcher.connClosed(this.conn, this.route.links);
     if (err === null || this.call.cancelled) return;
     if (err.code === status.OK) this.call.end();
     else this.call.emit('error', err);

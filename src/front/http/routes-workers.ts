@@ -2,9 +2,14 @@ import { parseHeartbeat } from '../workers.js';
 import { parseObject, readBody, SMALL_BODY_LIMIT, contentLength } from './body.js';
 import { param, route, type HttpContext } from './context.js';
 
-/** Workers: heartbeats upsert, the list shows those seen in the last 30 s. */
+/** Workers: heartbeats upsert, the list shows those seen in the last 30 s (on every node in cluster mode). */
 export function workerRoutes(ctx: HttpContext): void {
-  route(ctx, 'get', '/workers', (x) => x.ok(JSON.stringify(ctx.workers.list(Date.now()))));
+  route(ctx, 'get', '/workers', (x) => {
+    ctx.workers.listAll(Date.now()).then(
+      (list) => x.ok(JSON.stringify(list)),
+      (e: unknown) => x.error(e),
+    );
+  });
 
   route(ctx, 'post', '/workers/:id/heartbeat', (x, req) => {
     const id = param(req, 0);
