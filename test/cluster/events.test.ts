@@ -1,40 +1,22 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, test } from 'node:test';
 import { waitFor } from '../helpers/server.js';
 import { Api, SseSub, WsSub } from '../http/client.js';
 import { NO_PG } from '../store/pg.js';
 import { ClusterFixture, queuesOn } from './cluster-jobs.js';
+import { Receiver } from '../helpers/webhook-receiver.js';
+
+interface Delivery {
+  event: string;
+  queue: string;
+  job_id: number;
+}
+
+const deliveries = (rx: Receiver): Delivery[] => rx.got.map((r) => JSON.parse(r.body.toString('utf8')) as Delivery);
 import { callRetrying, waitSettled, type ClusterProc } from './node-cluster.js';
 
 const TTL = 3_000;
 const KINDS = ['job.pushed', 'job.completed', 'job.failed'];
-
-/** A local webhook receiver counting deliveries by event and job. */
-class Receiver {
-  readonly got: Array<{ event: string; queue: string; job_id: number }> = [];
-  private server!: HttpServer;
-  port = 0;
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        this.got.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  stop(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((r) => this.server.close(() => r()));
-  }
-}
 
 /** "type job_id" of each event, counted. */
 function tally(events: Array<{ type: string; id: number }>): Map<string, number> {
@@ -83,7 +65,7 @@ describe('cluster mode: events of every node reach every node', { skip: NO_PG },
         (q) =>
           ws.events.some((e) => e.queue === q) &&
           sse.frames.some((f) => f.data.queue === q) &&
-          rx.got.some((g) => g.queue === q),
+          deliveries(rx).some((g) => g.queue === q),
       );
     }, 15_000, 'a probe of each node to reach the subscribers and the webhook');
 
@@ -115,7 +97,7 @@ describe('cluster mode: events of every node reach every node', { skip: NO_PG },
     const views = {
       websocket: () => ws.events.map((e) => ({ type: e.event_type as string, id: e.job_id as number })),
       sse: () => sse.frames.map((f) => ({ type: f.event, id: f.data.job_id as number })),
-      webhook: () => rx.got.map((g) => ({ type: g.event, id: g.job_id })),
+      webhook: () => deliveries(rx).map((g) => ({ type: g.event, id: g.job_id })),
     };
     for (const [name, view] of Object.entries(views)) {
       await waitFor(() => {
