@@ -74,8 +74,11 @@ async function takeAll(sql: Sql): Promise<Array<{ partition: number; epoch: numb
 
 async function once(sql: Sql, url: string): Promise<Run> {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const input = await loadShard(sql, { index: 0, count: 1 }, KEEP);
   const t1 = performance.now();
+  const c1 = process.cpuUsage(c0);
+  console.log(`loadShard: ${fmt(t1 - t0)} ms wall, ${fmt((c1.user + c1.system) / 1000)} ms of this process's CPU`);
   const engine = new Engine({ owns: () => true, keepCompleted: KEEP, maxQueues: 10_000, persist: true });
   engine.restore(input, Date.now());
   const t2 = performance.now();

@@ -1,5 +1,5 @@
 import type { RestoreInput } from './api.js';
-import type { JobRows } from './job-rows.js';
+import { type JobRows, SEGMENT_MASK, STORED_STATES } from './job-rows.js';
 import { CONNECTION_LOST, type EngineState, TTL_EXPIRED } from './state.js';
 import { attemptsOf, backoffOf } from './job-defaults.js';
 import type { Queue } from './queue.js';
@@ -48,23 +48,27 @@ export function restorePartitions(c: EngineState, mask: Uint8Array, input: Resto
   const live: Job[] = [];
   for (let k = 0; k < order.length; k++) {
     const i = order[k]!;
-    const id = rows.id[i]!;
+    const g = rows.segmentOf(i);
+    const j = i & SEGMENT_MASK;
+    const id = g.id[j]!;
     const p = partitionOfId(id);
-    const qi = rows.queue[i]!;
+    const qi = g.queue[j]!;
     if (namePartition[qi] !== p) throw errors.internal(`stored job ${id} of queue ${rows.queueOf(i)} is in the wrong partition`);
     const q = queues[qi] ?? (queues[qi] = c.queue(rows.names[qi]!, true));
     const seq = seqOfId(id);
     if (seq > c.seqs[p]!) c.seqs[p] = seq;
-    const o = c.opts.get(rows.priority[i]!, rows.lifo[i] === 1, attemptsOf(rows.maxAttempts[i]!), backoffOf(rows.backoff[i]!), Math.max(0, rows.ttl[i]!), Math.max(0, rows.timeout[i]!));
-    const created = rows.created[i]!;
+    const o = c.opts.get(g.priority[j]!, g.lifo[j] === 1, attemptsOf(g.maxAttempts[j]!), backoffOf(g.backoff[j]!), Math.max(0, g.ttl[j]!), Math.max(0, g.timeout[j]!));
+    const created = g.created[j]!;
+    const runAt = g.runAt[j]!;
     const data = rows.data[i]!;
     const job = typeof data === 'string'
-      ? newJob(seq, q, data, 0, 0, o, created, rows.runAt[i]! - created, rows.attempts[i]!)
-      : newJob(seq, q, data, rows.ds[i]!, rows.de[i]!, o, created, rows.runAt[i]! - created, rows.attempts[i]!);
+      ? newJob(seq, q, data, 0, 0, o, created, runAt - created, g.attempts[j]!)
+      : newJob(seq, q, data, g.ds[j]!, g.de[j]!, o, created, runAt - created, g.attempts[j]!);
     const extra = rows.extras.get(i);
-    if (extra !== undefined || rows.progress[i] !== 0) {
+    const progress = g.progress[j]!;
+    if (extra !== undefined || progress !== 0) {
       const x = extraOf(job);
-      x.progress = rows.progress[i]!;
+      x.progress = progress;
       if (extra !== undefined) {
         x.uniqueKey = extra.uniqueKey;
         x.dependsOn = Object.freeze([...new Set(extra.dependsOn)]);
@@ -76,7 +80,7 @@ export function restorePartitions(c: EngineState, mask: Uint8Array, input: Resto
     }
     c.tables[p]!.set(seq, job);
     q.jobs++;
-    const state = rows.stateOf(i);
+    const state = STORED_STATES[g.state[j]!]!;
     const undelivered = state === 'waiting' || state === 'delayed' || state === 'waiting-children';
     if (undelivered || state === 'active') {
       live.push(job);
@@ -88,7 +92,7 @@ export function restorePartitions(c: EngineState, mask: Uint8Array, input: Resto
         waiting.push(job);
         break;
       case 'delayed':
-        c.enterDelayed(job, rows.runAt[i]!);
+        c.enterDelayed(job, runAt);
         break;
       case 'waiting-children':
         c.enterChildren(job);
@@ -96,7 +100,7 @@ export function restorePartitions(c: EngineState, mask: Uint8Array, input: Resto
         break;
       case 'active':
         job.st = ACTIVE;
-        setStamp(job, rows.startedAt[i]! - created);
+        setStamp(job, g.startedAt[j]! - created);
         q.active++;
         c.stats.processing++;
         lost.push(job);
@@ -104,7 +108,7 @@ export function restorePartitions(c: EngineState, mask: Uint8Array, input: Resto
       case 'completed':
       case 'failed':
         // the finish time until the retention order is settled below
-        setStamp(job, rows.finishedAt[i]! - created);
+        setStamp(job, g.finishedAt[j]! - created);
         job.st = state === 'completed' ? COMPLETED : FAILED;
         finished.push(job);
         break;
@@ -192,7 +196,7 @@ function rowOrder(rows: JobRows, mask: Uint8Array): Int32Array {
   let sorted = true;
   let last = -1;
   for (let i = 0; i < rows.count; i++) {
-    const id = rows.id[i]!;
+    const id = rows.id(i);
     if (mask[partitionOfId(id)] !== 1) continue;
     order[n++] = i;
     if (id < last) sorted = false;
@@ -200,8 +204,7 @@ function rowOrder(rows: JobRows, mask: Uint8Array): Int32Array {
   }
   const mine = order.subarray(0, n);
   if (!sorted) {
-    const ids = rows.id;
-    const copy = Array.from(mine).sort((a, b) => ids[a]! - ids[b]!);
+    const copy = Array.from(mine).sort((a, b) => rows.id(a) - rows.id(b));
     mine.set(copy);
   }
   return mine;

@@ -1,5 +1,5 @@
 import type { RestoreInput } from '../engine/api.js';
-import { JobRows, STORED_STATES } from '../engine/job-rows.js';
+import { JobRows, SEGMENT_MASK, STORED_STATES } from '../engine/job-rows.js';
 import { PARTITIONS, type QueueSettings } from '../engine/types.js';
 import type { Sql } from './connection.js';
 import { type CopyRow, readCopy } from './copy-out.js';
@@ -38,24 +38,26 @@ function stateOf(r: CopyRow, id: number): number {
 function addRow(r: CopyRow, rows: JobRows, finished: boolean): void {
   if (r.count !== 22) throw new Error(`a stored job row has ${r.count} columns, expected 22`);
   const i = rows.add();
+  const g = rows.segmentOf(i);
+  const k = i & SEGMENT_MASK;
   const id = r.int(0);
-  rows.id[i] = id;
-  rows.queue[i] = rows.queueIndex(r.text(1)!);
-  rows.state[i] = stateOf(r, id);
+  g.id[k] = id;
+  g.queue[k] = rows.queueIndex(r.text(1)!);
+  g.state[k] = stateOf(r, id);
   if (!finished && r.isPlain(3)) rows.setAsciiData(i, r.buf, r.start(3), r.end(3));
   else rows.data[i] = r.text(3)!;
-  rows.priority[i] = r.int(4);
-  rows.created[i] = r.int(5);
-  rows.runAt[i] = r.int(6);
-  rows.startedAt[i] = r.int(7);
-  rows.attempts[i] = r.int(8);
-  rows.maxAttempts[i] = r.int(9);
-  rows.backoff[i] = r.int(10);
-  rows.ttl[i] = r.int(11);
-  rows.timeout[i] = r.int(12);
-  rows.lifo[i] = r.bool(16) ? 1 : 0;
-  rows.progress[i] = r.int(17);
-  rows.finishedAt[i] = r.int(21);
+  g.priority[k] = r.int(4);
+  g.created[k] = r.int(5);
+  g.runAt[k] = r.int(6);
+  g.startedAt[k] = r.int(7);
+  g.attempts[k] = r.int(8);
+  g.maxAttempts[k] = r.int(9);
+  g.backoff[k] = r.int(10);
+  g.ttl[k] = r.int(11);
+  g.timeout[k] = r.int(12);
+  g.lifo[k] = r.bool(16) ? 1 : 0;
+  g.progress[k] = r.int(17);
+  g.finishedAt[k] = r.int(21);
   if (!r.isNull(13) || !r.isNull(14) || !r.isNull(15) || !r.isNull(18) || !r.isNull(19) || !r.isNull(20)) {
     rows.extras.set(i, {
       uniqueKey: r.text(13),
@@ -101,7 +103,7 @@ export async function loadPartitions(sql: Sql, holds: ReadonlyArray<Hold>, keepF
 async function loadWhere(sql: Sql, mine: string, keepFinished: number, fence: unknown[] | null): Promise<RestoreInput> {
   return sql.begin('isolation level repeatable read', async (tx) => {
     if (fence !== null) await tx.unsafe(FENCE_STATEMENT, fence as never[]);
-    const jobs = new JobRows(4096);
+    const jobs = new JobRows();
     await readCopy(tx, `copy (${JOB_SELECT} where state not in ${FINISHED} and ${mine} order by id) to stdout`, (r) => addRow(r, jobs, false));
     // newest first, so the bound keeps the newest; restoring orders them by finish time again
     const live = jobs.count;
@@ -122,13 +124,13 @@ async function loadWhere(sql: Sql, mine: string, keepFinished: number, fence: un
       const oldest = jobs.count - 1;
       await tx.unsafe(
         `delete from flashq_jobs where state in ${FINISHED} and ${mine} and (finished_at, id) < ($1::bigint, $2::bigint)`,
-        [jobs.finishedAt[oldest]!, jobs.id[oldest]!],
+        [jobs.segmentOf(oldest).finishedAt[oldest & SEGMENT_MASK]!, jobs.id(oldest)],
       );
     }
     // ids must never be reused: trust the larger of the stored sequence and the ids present
     const seqOf = new Map<number, number>(seqs.map((s) => [s.partition, s.seq]));
     for (let i = 0; i < jobs.count; i++) {
-      const id = jobs.id[i]!;
+      const id = jobs.id(i);
       const p = id % PARTITIONS;
       const seq = (id - p) / PARTITIONS;
       if (seq > (seqOf.get(p) ?? 0)) seqOf.set(p, seq);

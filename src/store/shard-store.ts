@@ -59,7 +59,7 @@ export interface RecoveryListener {
   partitions?: PartitionKeeper;
 }
 
-const EMPTY: RestoreInput = Object.freeze({ jobs: new JobRows(16), queues: [], crons: [], seqs: [], partitions: [] }) as unknown as RestoreInput;
+const EMPTY: RestoreInput = Object.freeze({ jobs: new JobRows(), queues: [], crons: [], seqs: [], partitions: [] }) as unknown as RestoreInput;
 
 const PING_MS = 1000;
 const DEFAULT_TIMEOUT_MS = 10_000;
