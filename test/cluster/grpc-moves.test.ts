@@ -139,12 +139,18 @@ describe('cluster mode: gRPC streams while partitions move', { skip: NO_PG }, ()
       });
       void streamStatus(s).then((st) => ends.set(q, `${st.code} ${st.details}`));
     }
+    // a job marked `hold` is answered only when the test says (its worker is busy across the join)
+    const held = new Map<string, number>();
+    const procs = new Map<string, Raw>();
     for (const q of [procLocal, procRemote]) {
       const p = g.processJobs({ metadata: { queue: q, prefetch: '2' } });
+      procs.set(q, p);
       p.on('data', (job: Raw) => {
-        delivered.get(q)!.push(job.id as number);
-        const k = (parse(job.data) as { k: number }).k;
-        p.write(k % 2 === 0 ? { id: job.id, success: true } : { id: job.id, success: true, result: json({ k }) });
+        const id = job.id as number;
+        delivered.get(q)!.push(id);
+        const { k, hold } = parse(job.data) as { k: number; hold?: boolean };
+        if (hold === true && !held.has(q)) return void held.set(q, id);
+        p.write(k % 2 === 0 ? { id, success: true } : { id, success: true, result: json({ k }) });
       });
       void streamStatus(p).then((st) => ends.set(q, `${st.code} ${st.details}`));
     }
@@ -162,24 +168,48 @@ describe('cluster mode: gRPC streams while partitions move', { skip: NO_PG }, ()
     await allDelivered('the jobs pushed before the join');
     await completed(a, queues.flatMap((q) => pushed.get(q)!), 10_000, 'the first jobs completed');
 
+    // a job each ProcessJobs worker holds across the join: its lease stays with the old owner,
+    // so the new owner fails it back (attempt spent) and it is delivered once more
+    const holdIds = new Map<string, number>();
+    for (const q of [procLocal, procRemote]) holdIds.set(q, (await push(ca, q, 1, { data: { k: 0, hold: true }, max_attempts: 3, backoff: 0 }))[0]!);
+    await waitFor(() => held.size === 2, 10_000, 'the held jobs delivered');
+    assert.deepEqual([...held].sort(), [...holdIds].sort());
+
     // pushed before the join, delivered only after it: the queues are paused meanwhile, so these
     // jobs move with their partitions while the streams' pulls wait on the old owners
     for (const q of queues) assert.equal((await callRetrying(ca, { cmd: 'PAUSE', queue: q })).ok, true);
     await pushEach(3);
-    const d = await cluster.add('node-d', TTL);
-    await waitSettled([...nodes, d], 8 * TTL, 'D took its share', true);
+    // meanwhile each ProcessJobs worker sends results again for jobs it completed before: ignored
+    // before and after the move, refused while the partition moves (which must not end the stream)
+    const done1 = new Map([procLocal, procRemote].map((q) => [q, pushed.get(q)![0]!]));
+    const repeat = setInterval(() => {
+      for (const [q, id] of done1) procs.get(q)!.write({ id, success: true });
+    }, 20);
+    let d: ClusterProc;
+    try {
+      d = await cluster.add('node-d', TTL);
+      await waitSettled([...nodes, d], 8 * TTL, 'D took its share', true);
+    } finally {
+      clearInterval(repeat);
+    }
     for (const q of queues) assert.equal(await ownerOfQueue(a, q), 'node-d', `${q} moved to D`);
+    // the held jobs' results, late: the lease they answer is gone
+    for (const [q, id] of held) procs.get(q)!.write({ id, success: true });
     for (const q of queues) assert.equal((await callRetrying(ca, { cmd: 'RESUME', queue: q }, 20_000)).ok, true);
     await pushEach(3);
+    for (const [q, id] of holdIds) pushed.get(q)!.push(id, id);
     await allDelivered('every job, pushed before and after the join');
 
     assert.deepEqual([...ends], [], 'every stream is still open');
     for (const q of queues) {
-      assert.deepEqual([...delivered.get(q)!].sort(byId), [...pushed.get(q)!].sort(byId), `${q}: every job delivered once`);
+      assert.deepEqual([...delivered.get(q)!].sort(byId), [...pushed.get(q)!].sort(byId), `${q}: every job delivered once (a held one twice)`);
     }
-    const all = queues.flatMap((q) => pushed.get(q)!);
+    const all = [...new Set(queues.flatMap((q) => pushed.get(q)!))];
     const done = await completed(d, all, 15_000, 'every job completed');
-    for (const id of all) assert.equal(done.get(id)!.attempts, 1, `job ${id} was delivered once: ${JSON.stringify(done.get(id))}`);
+    const holding = new Set(holdIds.values());
+    for (const id of all) {
+      assert.equal(done.get(id)!.attempts, holding.has(id) ? 2 : 1, `job ${id} completed once: ${JSON.stringify(done.get(id))}`);
+    }
     assert.deepEqual(ackFailures, [], 'every Ack was answered ok');
   });
 });
