@@ -4,10 +4,10 @@
 // for real. Installs Debian's postgresql with apt-get when its binaries are missing, and Debian's
 // chromium when the dashboard tests run without it.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, chownSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, chownSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -130,7 +130,17 @@ if (!process.env.TEST_DATABASE_URL && process.env.TEST_NO_POSTGRES !== '1') {
   console.log(`# throwaway postgresql at ${pg.url}`);
 }
 const env = { ...process.env, ...(pg ? { TEST_DATABASE_URL: pg.url, TEST_PG_BIN: pg.bin } : {}) };
-const child = spawn(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...files], { stdio: 'inherit', env, cwd: root });
+// TAP on stdout as before, and the failures alone into a file printed last, so the end of the
+// output names what failed
+const failuresFile = join(mkdtempSync(join(tmpdir(), 'flashq-test-')), 'failures.txt');
+const reporters = ['--test-reporter=tap', '--test-reporter-destination=stdout',
+  `--test-reporter=${join(root, 'scripts', 'failures-reporter.mjs')}`, `--test-reporter-destination=${failuresFile}`];
+const child = spawn(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...reporters, ...files], { stdio: 'inherit', env, cwd: root });
 const code = await new Promise((res) => child.on('exit', (c, sig) => res(c ?? (sig ? 1 : 0))));
 pg?.stop();
+if (existsSync(failuresFile)) {
+  const failed = readFileSync(failuresFile, 'utf8');
+  if (failed) console.log(failed);
+  rmSync(dirname(failuresFile), { recursive: true, force: true });
+}
 process.exit(code);

@@ -1,6 +1,6 @@
 import type { Config } from './config.js';
 import { log } from './log.js';
-import { errors, FlashqError, type ErrorCode } from './base/errors.js';
+import { ErrorCode, errors, FlashqError } from './base/errors.js';
 import { PARTITIONS } from './engine/types.js';
 import { ClusterNode } from './cluster/node.js';
 import type { NodeRow } from './cluster/membership.js';
@@ -17,6 +17,9 @@ import { RequestDecoder } from './protocol/decode.js';
 import { AnswerEncoder, encodeError } from './protocol/encode.js';
 import { Format } from './protocol/result.js';
 import type { PartitionReport } from './shard/messages.js';
+
+/** One node's answer to a node-wide question (`askEachPeer`): its data, or why it gave none. */
+export type PeerAnswer = { node: string; data: unknown; error?: undefined } | { node: string; code: ErrorCode; error: string };
 
 /** A peer node's link and the dispatcher index of its node-wide target. */
 interface Peer {
@@ -163,14 +166,33 @@ export class ClusterBridge implements ClusterView {
 
   /** Ask every other node `op` (see handleOp): their answers, or the first node's refusal as the error. */
   async askPeers(op: string): Promise<unknown[]> {
-    const request = JSON.stringify({ op });
-    const peers = [...this.peers.values()];
-    const answers = await Promise.all(peers.map((p) => this.dispatcher.ask(p.wide, Format.Internal, request)));
-    return answers.map((a, k) => {
-      const body = JSON.parse(Buffer.from(a.bytes).toString('utf8')) as { data?: unknown; error?: string };
-      if (a.code !== 0) throw new FlashqError(a.code as ErrorCode, `node ${peers[k]!.row.nodeId}: ${body.error ?? 'no answer'}`);
-      return body.data;
+    return (await this.askEachPeer(op)).map((a) => {
+      if (a.error !== undefined) throw new FlashqError(a.code, `node ${a.node}: ${a.error}`);
+      return a.data;
     });
+  }
+
+  /**
+   * Ask every other node `op`: each node's answer, or why it gave none (its refusal, its link
+   * down, no answer within `timeoutMs`), for questions that can do with the nodes that answered.
+   */
+  askEachPeer(op: string, timeoutMs = Infinity): Promise<PeerAnswer[]> {
+    const request = JSON.stringify({ op });
+    return Promise.all(
+      [...this.peers.values()].map(async (p): Promise<PeerAnswer> => {
+        const node = p.row.nodeId;
+        const asked = this.dispatcher.ask(p.wide, Format.Internal, request);
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<null>((resolve) => {
+          if (timeoutMs !== Infinity) timer = setTimeout(() => resolve(null), timeoutMs);
+        });
+        const a = await Promise.race([asked, late]);
+        clearTimeout(timer);
+        if (a === null) return { node, code: ErrorCode.StorageUnavailable, error: `no answer within ${timeoutMs} ms` };
+        const body = JSON.parse(Buffer.from(a.bytes).toString('utf8')) as { data?: unknown; error?: string };
+        return a.code === 0 ? { node, data: body.data } : { node, code: a.code as ErrorCode, error: body.error ?? 'no answer' };
+      }),
+    );
   }
 
   /** What the local shards report about partitions (Server.onControl passes these on). */

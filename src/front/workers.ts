@@ -30,8 +30,11 @@ const MAX_QUEUES_PER_WORKER = 1000;
 export class WorkerRegistry {
   // Map keeps insertion order; a heartbeat re-inserts its worker, so the first entries are the stalest
   private readonly workers = new Map<string, WorkerInfo>();
-  /** cluster mode: the lists of the other nodes (a worker may heartbeat to any node) */
-  peers: (() => Promise<WorkerInfo[][]>) | null = null;
+  /**
+   * Cluster mode: the lists of the other nodes (a worker may heartbeat to any node), and the
+   * nodes that gave none (dead, unreachable, or too slow to answer).
+   */
+  peers: (() => Promise<{ lists: WorkerInfo[][]; missing: string[] }>) | null = null;
 
   heartbeat(id: string, hb: Heartbeat, now: number): WorkerInfo {
     const prev = this.workers.get(id);
@@ -56,19 +59,22 @@ export class WorkerRegistry {
 
   /**
    * This node's workers merged with the other nodes' (cluster mode): a worker that heartbeats
-   * to several nodes is listed once, as its latest heartbeat says; most recent first.
+   * to several nodes is listed once, as its latest heartbeat says; most recent first. `missing`
+   * names the nodes whose workers could not be asked (the list may lack those workers).
    */
-  async listAll(now: number): Promise<WorkerInfo[]> {
+  async listAll(now: number): Promise<{ workers: WorkerInfo[]; missing: string[] }> {
     const mine = this.list(now);
-    if (this.peers === null) return mine;
+    if (this.peers === null) return { workers: mine, missing: [] };
+    const { lists, missing } = await this.peers();
     const byId = new Map<string, WorkerInfo>();
-    for (const list of [mine, ...(await this.peers())]) {
+    for (const list of [mine, ...lists]) {
       for (const w of list) {
         const seen = byId.get(w.id);
         if (seen === undefined || seen.last_heartbeat < w.last_heartbeat) byId.set(w.id, w);
       }
     }
-    return [...byId.values()].sort((a, b) => b.last_heartbeat - a.last_heartbeat || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const workers = [...byId.values()].sort((a, b) => b.last_heartbeat - a.last_heartbeat || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return { workers, missing };
   }
 
   private prune(now: number): void {

@@ -38,14 +38,16 @@ export function processOptions(ctx: GrpcContext, call: ServerDuplexStream<Buffer
  * shard as one AckBatch; results with a payload, and failures, go one by one.
  *
  * A result for a job that is no longer active (it timed out, or was settled elsewhere) is
- * ignored; any other refused result (e.g. invalid JSON) ends the stream with its status. When the
+ * ignored, and so is one refused because the job's partition moves (StreamRoute.resultDropped);
+ * any other refused result (e.g. invalid JSON) ends the stream with its status. When the
  * stream ends for any reason (client half-close, cancel, server stop), jobs still in flight are
  * failed back by closing the stream's connection id (results sent before that are applied
  * first: they travel ahead of the close to the same shard).
  *
  * Cluster mode: pulls and batched acks go to the node serving the queue at that moment
  * (StreamRoute); a pull refused while the partition moves is retried, so the stream keeps
- * delivering after the move (a result refused then still ends it: its job comes back).
+ * delivering after the move. A result refused then is dropped: the job's lease was lost with the
+ * old owner, whose successor fails the job back (attempt spent), and it is delivered again.
  */
 export class JobProcessor implements AnswerSink, LiveCall {
   private readonly conn: number;
@@ -130,7 +132,8 @@ export class JobProcessor implements AnswerSink, LiveCall {
   deliver(seq: number, code: number, bytes: Uint8Array): void {
     if (this.closed) return;
     if (seq === RESULT_SEQ) {
-      if (code !== 0 && code !== ErrorCode.NotFound) this.end(statusOf(code, bytes));
+      // the job left inFlight when its result was sent: the room is already made
+      if (code !== 0 && !this.route.resultDropped(code)) this.end(statusOf(code, bytes));
       return;
     }
     if (code !== 0) return this.refused(code, bytes);

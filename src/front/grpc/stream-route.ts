@@ -30,6 +30,17 @@ export class StreamRoute {
     return link;
   }
 
+  /**
+   * A job's result (ack or fail) was refused with `code`: true when the stream goes on without it.
+   * A job no longer active (NotFound: timed out, settled elsewhere) needs no result; a refusal
+   * because the partition moves means the job's lease left with its old owner: the new owner fails
+   * the job back when it loads the partition, and it is delivered again. Any other refusal (an
+   * invalid result) is final.
+   */
+  resultDropped(code: number): boolean {
+    return code === ErrorCode.NotFound || this.moving(code);
+  }
+
   /** Every link a request of the stream went to (they fail back its leases when it ends). */
   get links(): Iterable<number> {
     return this.used;
@@ -42,11 +53,19 @@ export class StreamRoute {
   }
 
   /**
+   * Whether a refusal with `code` says the queue's partition is moving (cluster mode only): not
+   * served here yet, or the link to its old owner lost. Such a refusal changed nothing.
+   */
+  moving(code: number): boolean {
+    return this.router.clustered && (code === ErrorCode.NotServed || code === ErrorCode.StorageUnavailable);
+  }
+
+  /**
    * A pull was refused with `code`: ms to wait before pulling again while the partition moves
    * (cluster mode only), or -1 when the refusal is final and the stream ends with it.
    */
   retryAfter(code: number, now = Date.now()): number {
-    if (!this.router.clustered || (code !== ErrorCode.NotServed && code !== ErrorCode.StorageUnavailable)) return -1;
+    if (!this.moving(code)) return -1;
     if (this.refusedSince === 0) this.refusedSince = now;
     if (now - this.refusedSince > MOVE_PATIENCE_MS) return -1;
     this.delay = this.delay === 0 ? FIRST_RETRY_MS : Math.min(MAX_RETRY_MS, this.delay * 2);

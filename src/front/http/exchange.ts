@@ -91,20 +91,28 @@ export class Exchange implements AnswerSink {
     this.inflight.leave();
   }
 
-  /** Write a whole response. `close` asks the client to drop the connection (unread body left). */
-  send(status: number, body: RecognizedString, contentType: string = JSON_TYPE, close = false): void {
+  /**
+   * Write a whole response. `close` asks the client to drop the connection (unread body left);
+   * `headers` are added as they are (names and values plain ASCII).
+   */
+  send(status: number, body: RecognizedString, contentType: string = JSON_TYPE, close = false, headers?: Record<string, string>): void {
     if (this.aborted || this.done) return;
     this.finish();
     const res = this.res;
     res.cork(() => {
       res.writeStatus(statusLine(status));
       this.cors.write(res, this.origin);
+      if (headers !== undefined) {
+        for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
+        // a page of another origin reads only the headers it is told it may
+        if (this.origin !== null) res.writeHeader('Access-Control-Expose-Headers', Object.keys(headers).join(', '));
+      }
       res.writeHeader('Content-Type', contentType).end(body, close);
     });
   }
 
-  ok(dataJson: string): void {
-    this.send(200, okEnvelope(dataJson));
+  ok(dataJson: string, headers?: Record<string, string>): void {
+    this.send(200, okEnvelope(dataJson), JSON_TYPE, false, headers);
   }
 
   /** An envelope already rendered by the protocol encoder. */
