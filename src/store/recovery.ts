@@ -71,9 +71,9 @@ function addRow(r: CopyRow, rows: JobRows, finished: boolean): void {
 }
 
 /**
- * Everything a shard needs to restore its engine: every live job of its partitions (in id order,
- * which within a queue is push order), its newest `keepFinished` completed/failed jobs (oldest
- * first, the retention order), queue settings, crons and id sequences. Finished rows beyond the
+ * Everything a shard needs to restore its engine: every live job of its partitions (in heap
+ * order; restoring sorts them by id, which within a queue is push order), its newest
+ * `keepFinished` completed/failed jobs, queue settings, crons and id sequences. Finished rows beyond the
  * bound (left by a smaller KEEP_COMPLETED than before) are deleted so they cannot come back.
  */
 export function loadShard(sql: Sql, owner: Ownership, keepFinished: number): Promise<RestoreInput> {
@@ -103,8 +103,11 @@ export async function loadPartitions(sql: Sql, holds: ReadonlyArray<Hold>, keepF
 async function loadWhere(sql: Sql, mine: string, keepFinished: number, fence: unknown[] | null): Promise<RestoreInput> {
   return sql.begin('isolation level repeatable read', async (tx) => {
     if (fence !== null) await tx.unsafe(FENCE_STATEMENT, fence as never[]);
+    // a synchronized scan starts where another scan of the table is, so the rows would come
+    // rotated and restoring would have to sort them (heap order is mostly push order per queue)
+    await tx.unsafe('set local synchronize_seqscans = off');
     const jobs = new JobRows();
-    await readCopy(tx, `copy (${JOB_SELECT} where state not in ${FINISHED} and ${mine} order by id) to stdout`, (r) => addRow(r, jobs, false));
+    await readCopy(tx, `copy (${JOB_SELECT} where state not in ${FINISHED} and ${mine}) to stdout`, (r) => addRow(r, jobs, false));
     // newest first, so the bound keeps the newest; restoring orders them by finish time again
     const live = jobs.count;
     await readCopy(

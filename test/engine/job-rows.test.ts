@@ -104,3 +104,34 @@ test('an engine restored from rows in any order serves each queue in push order'
     }
   }
 });
+
+test('restoring sorts rows whose ids are too far apart to pack into one number', () => {
+  // a job of seq 2^44 beside seqs from 1: (id span) × (rows) is past 2^53, so the comparator sort runs
+  const far = 2 ** 44;
+  const jobs = Array.from({ length: 5000 }, (_, i) => {
+    const j = { ...stored(i, `q${i % 2}`), state: 'waiting' as const, runAt: T0, createdAt: T0, ttl: 0, priority: 0, lifo: false };
+    return i === 4999 ? { ...j, id: far * PARTITIONS + partitionOf(j.queue) } : j;
+  });
+  const rotated = [...jobs.slice(3000), ...jobs.slice(0, 3000)];
+  const e = engine();
+  e.restore({ jobs: JobRows.of(rotated), queues: [], crons: [], seqs: [] }, T0);
+  for (const q of ['q0', 'q1']) {
+    const want = jobs.filter((j) => j.queue === q).map((j) => j.id);
+    const got = e.pull(q, 10_000, T0, 1).map((v) => v.id);
+    assert.deepEqual(got, want, `${q}: push order`);
+  }
+});
+
+test('waiting jobs restore in run-time order within each queue, however the queues interleave', () => {
+  // each queue's rows ascend, but the queues' run times interleave out of order across queues
+  const jobs = Array.from({ length: 4000 }, (_, i) => {
+    const q = `q${i % 2}`;
+    const at = q === 'q0' ? T0 + i : T0 + 100_000 - i;
+    return { ...stored(i, q), state: 'waiting' as const, createdAt: at, runAt: at, ttl: 0, priority: 0, lifo: false };
+  });
+  const e = engine();
+  e.restore({ jobs: JobRows.of(jobs), queues: [], crons: [], seqs: [] }, T0 + 200_000);
+  assert.deepEqual(e.pull('q0', 10_000, T0 + 200_000, 1).map((v) => v.id), jobs.filter((j) => j.queue === 'q0').map((j) => j.id));
+  // q1's later pushes run earlier: the ready order follows run time
+  assert.deepEqual(e.pull('q1', 10_000, T0 + 200_000, 1).map((v) => v.id), jobs.filter((j) => j.queue === 'q1').map((j) => j.id).reverse());
+});
