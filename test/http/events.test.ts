@@ -109,8 +109,12 @@ for (const shards of SHARD_MODES) describe(`events over WebSocket and SSE (SHARD
     const sub = subs[0]!;
     const client = new FlashqClient({ port: server.port });
     await client.connect();
-    const ids: number[] = [];
-    for (let b = 0; b < 30; b++) ids.push(...(await client.pushBatch('burst', Array.from({ length: 1000 }, (_, i) => ({ data: { b, i } })))));
+    // all 30 batches in flight at once: pushed one after another on a slow machine, the burst
+    // could spread past the budget's 1 s window and shed nothing
+    const batches = await Promise.all(
+      Array.from({ length: 30 }, (_, b) => client.pushBatch('burst', Array.from({ length: 1000 }, (_, i) => ({ data: { b, i } })))),
+    );
+    const ids = batches.flat();
     assert.equal(new Set(ids).size, 30_000, 'every job accepted');
     const q = await until(async () => (await api.get('/queues')).data.find((x: any) => x.name === 'burst'), 5000, 'the queue');
     assert.equal(q.pending, 30_000);
