@@ -85,7 +85,7 @@ export class ClusterBridge implements ClusterView {
       },
       {
         gain: (p, e) => this.gain(p, e),
-        lose: (p) => this.lose(p),
+        lose: (p, returnLeases) => this.lose(p, returnLeases),
         routeChanged: (p, owner) => this.reroute(p, owner),
         peersChanged: (rows) => this.syncPeers(rows),
       },
@@ -242,7 +242,7 @@ export class ClusterBridge implements ClusterView {
     });
   }
 
-  private lose(p: number): Promise<void> {
+  private lose(p: number, returnLeases: boolean): Promise<void> {
     return new Promise((resolve) => {
       // a load still running for p is cancelled by the drop; one not sent yet is not sent
       this.settle(this.pendingGain, p, 'lost while loading');
@@ -253,7 +253,7 @@ export class ClusterBridge implements ClusterView {
         batch!.epochs.splice(k, 1);
       }
       this.pendingLose.set(p, () => resolve());
-      this.dispatcher.sendControl(this.router.localShardOf(p), { op: 'lose', partitions: [p] });
+      this.dispatcher.sendControl(this.router.localShardOf(p), { op: 'lose', partitions: [p], returnLeases });
     });
   }
 

@@ -11,8 +11,11 @@ import { migrateCluster } from './schema.js';
 export interface NodeHooks {
   /** load partition p into its local shard; resolves once the shard serves it */
   gain(partition: number, epoch: number): Promise<void>;
-  /** stop serving p locally; resolves once the shard dropped it (its commit in flight settled) */
-  lose(partition: number): Promise<void>;
+  /**
+   * stop serving p locally; resolves once the shard dropped it (its commit in flight settled).
+   * `returnLeases`: a planned move (the lease is still held): jobs active on p wait again first
+   */
+  lose(partition: number, returnLeases: boolean): Promise<void>;
   /** where requests for p go changed: `owner` is the node serving it (this node when local), or null */
   routeChanged(partition: number, owner: string | null): void;
   /** the live nodes changed (links to open or close) */
@@ -202,7 +205,9 @@ export class ClusterNode {
     this.stats.lost[why]++;
     this.setOwner(p, null);
     log.info('partition lost', { node: this.o.nodeId, partition: p, epoch, reason: why });
-    await this.hooks.lose(p);
+    // moved by the leader or handed over at a graceful stop, p's active jobs go back to waiting
+    // with no attempt spent; lost otherwise (expired, taken), the next owner fails them back
+    await this.hooks.lose(p, why === 'reassigned' || why === 'stopped');
   }
 
   /**

@@ -10,7 +10,7 @@ import { pushJobs } from './push.js';
 import type { Queue } from './queue.js';
 import { TokenBucket } from './rate-limit.js';
 import { restore } from './restore.js';
-import { adoptPartitions, dropPartitions, footprint, type Footprint } from './handover.js';
+import { adoptPartitions, dropPartitions, footprint, type Footprint, returnLeases } from './handover.js';
 import { nextDue, promoteDue, tick } from './timers.js';
 import type {
   Changes,
@@ -390,6 +390,11 @@ export class Engine implements EngineApi {
   /** Start serving `partitions` (none held now) with their stored state (`input` may hold more). */
   adoptPartitions(partitions: readonly number[], input: RestoreInput, now: number): void {
     adoptPartitions(this.c, partitions, input, now);
+  }
+
+  /** Before `partitions` move (lease still held): their active jobs wait again, attempts uncounted. */
+  returnLeases(partitions: readonly number[]): number {
+    return returnLeases(this.c, partitions);
   }
 
   /** Stop serving `partitions`, freeing all their state; returns the number of jobs dropped. */

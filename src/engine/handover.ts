@@ -52,6 +52,23 @@ export function adoptPartitions(c: EngineState, parts: readonly number[], input:
 }
 
 /**
+ * Before a planned move of `parts` (the lease is still held): every job active on them goes back
+ * to waiting with its delivery uncounted (EngineState.returnLease), recorded as changes, so the
+ * next owner loads them waiting instead of failing their leases back as lost. Returns how many.
+ */
+export function returnLeases(c: EngineState, parts: readonly number[]): number {
+  const mask = maskOf(parts);
+  const active: Job[] = [];
+  for (let p = 0; p < PARTITIONS; p++) {
+    const table = mask[p] === 1 ? c.tables[p] : undefined;
+    if (table === undefined) continue;
+    for (const job of table.values()) if (job.st === ACTIVE) active.push(job);
+  }
+  for (const job of active) c.returnLease(job);
+  return active.length;
+}
+
+/**
  * Stop serving `parts` (those not held are skipped): every job, queue, cron, timer entry, lease,
  * unique key and dependency link of theirs goes, and the turn's recorded changes of them are
  * forgotten. Local children of a dropped parent keep waiting on it as on a remote parent.

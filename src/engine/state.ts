@@ -274,6 +274,19 @@ export class EngineState {
     if (this.persist) this.changes.update(job);
   }
 
+  /**
+   * An active job whose lease the server takes back (its partition moves to another node while
+   * its worker may be fine): waiting again, the delivery not counted as an attempt (the next owner
+   * restores it at its old place in line: by run time, then push order). Its worker's ACK is
+   * refused from now on; the job is delivered again.
+   */
+  returnLease(job: Job): void {
+    this.leave(job);
+    job.attempts--;
+    this.enterReady(job);
+    if (this.persist) this.changes.update(job);
+  }
+
   /** An undelivered job whose ttl ran out. */
   expire(job: Job, now: number, timerFired = false): void {
     this.leave(job, timerFired);

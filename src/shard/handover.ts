@@ -94,7 +94,12 @@ export class Handover {
     return ready.length;
   }
 
-  lose(partitions: readonly number[]): void {
+  /**
+   * With `returnLeases` (a planned move, the lease still held) the jobs active on the partitions
+   * go back to waiting, attempts uncounted, in the commit that ends this turn: a worker holding one
+   * loses only its ACK, not an attempt (with the default max_attempts of 1, the job itself).
+   */
+  lose(partitions: readonly number[], returnLeases = false): void {
     const { parts } = this.h;
     const mine = Array.isArray(partitions) ? partitions.filter((p) => parts.isMine(p)) : [];
     const leaving: number[] = [];
@@ -108,6 +113,10 @@ export class Handover {
       }
     }
     if (leaving.length > 0) this.h.releasePulls(maskOf(leaving));
+    if (returnLeases && leaving.length > 0) {
+      const n = this.h.engine().returnLeases(leaving);
+      if (n > 0) log.info('leases returned before a move', { partitions: leaving.length, jobs: n });
+    }
     // Requests applied before this message may still be in the open turn (an inline shard ends
     // its turn on the front's next flush, after this promise chain may have run): end it now, so
     // their changes are committed before the drop. Otherwise the drop forgets them and their

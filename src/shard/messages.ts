@@ -39,8 +39,10 @@ export type PartitionControl =
    * Stop serving these partitions: requests for them are refused from now on and blocked pulls on
    * their queues answer at once with no job; once the commits in flight have settled, every piece
    * of their state is dropped and `lost` reported. Partitions still loading are cancelled.
+   * `returnLeases` (a planned move: the lease is held until `lost`): their active jobs wait again
+   * first, the delivery not counted as an attempt, committed before the drop.
    */
-  | { op: 'lose'; partitions: number[] };
+  | { op: 'lose'; partitions: number[]; returnLeases?: boolean };
 
 export type PartitionReport =
   /** shard → front: these partitions are served now (route their requests here) */

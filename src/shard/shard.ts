@@ -447,7 +447,7 @@ export class Shard {
         break;
       case 'lose':
         if (this.handover === null) throw new Error('`lose` is for a cluster shard (ShardOptions.cluster)');
-        this.handover.lose(msg.partitions);
+        this.handover.lose(msg.partitions, msg.returnLeases === true);
         break;
       case 'store':
       case 'gained':

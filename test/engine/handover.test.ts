@@ -245,3 +245,37 @@ test('adopting refuses a partition already held, and dropping skips one not held
   // requests for a partition not held behave as before: its jobs are unknown
   assert.equal(a.getJob(1 * 256 + PB), null);
 });
+
+test('returning leases before a move: active jobs wait again, no attempt spent, and the next owner serves them first', () => {
+  const a = engine({ owns: (p) => p === PA || p === PB, persist: true });
+  const store = new FakeStore();
+  const first = push(a, qa, { data: '"first"', timeout: 1000 });
+  const second = push(a, qa, { data: '"second"' });
+  const third = push(a, qa, { data: '"third"' });
+  const other = push(a, qb, { data: '"other"' });
+  const pulled = a.pull(qa, 2, T0 + 1, OWNER).map((j) => j.id);
+  assert.deepEqual(pulled, [first, second]);
+  assert.equal(a.pull(qb, 1, T0 + 1, OWNER)[0]!.id, other);
+  store.apply(a.takeChanges());
+
+  assert.equal(a.returnLeases([PA]), 2);
+  for (const id of [first, second]) {
+    const v = snapshotJob(a.getJob(id)!);
+    assert.deepEqual([v.state, v.attempts], ['waiting', 0], `job ${id}`);
+  }
+  assert.equal(a.getState(other), 'active', "the other partition's lease stays");
+  assert.deepEqual([a.stats().queued, a.stats().processing], [3, 1]);
+  assert.throws(() => a.ack(first, null, T0 + 2), /not found|not active/i, "the worker's ACK is refused");
+  const ch = a.takeChanges();
+  assert.deepEqual(changedIds(ch, PA).updated, [first, second].sort());
+  store.apply(ch);
+
+  // the next owner loads the partition: the returned jobs wait (none failed back), first in line
+  const b = clusterEngine();
+  b.adoptPartitions([PA], store.input(), T0 + 3);
+  assert.deepEqual(changedIds(b.takeChanges(), PA).updated, [], 'nothing failed back');
+  const again = b.pull(qa, 3, T0 + 4, 9);
+  assert.deepEqual(again.map((j) => j.id), [first, second, third]);
+  assert.deepEqual(again.map((j) => j.attempts), [1, 1, 1]);
+  assert.equal(b.stats().dlq, 0);
+});
