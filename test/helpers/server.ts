@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
@@ -13,17 +14,45 @@ export const MAIN = resolve(here, '../../src/main.js');
  */
 export const SHARD_MODES = ['0', '2'] as const;
 
-/** A free TCP port on 127.0.0.1 (asked from the kernel). */
-export function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
+/**
+ * Where outgoing connections take their local ports (Linux picks them from this range only). A
+ * test server restarted on its old ports (a cluster node after SIGKILL) failed with EADDRINUSE
+ * when a client's connection had taken one of them as its local port meanwhile: listening ports
+ * are chosen below the range, where no connection can take them.
+ */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'latin1').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) ? low : 0;
+  } catch {
+    return 0;
+  }
+}
+const BELOW = ephemeralLow();
+
+function tryListen(port: number): Promise<number | null> {
+  return new Promise((res) => {
     const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
+    s.once('error', () => res(null));
+    s.listen(port, '127.0.0.1', () => {
       const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => res(port));
+      const got = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => res(got));
     });
   });
+}
+
+/** A free TCP port on 127.0.0.1, below the ephemeral range when there is room (else the kernel's pick). */
+export async function freePort(): Promise<number> {
+  if (BELOW > 12_000) {
+    for (let i = 0; i < 50; i++) {
+      const port = await tryListen(10_000 + Math.floor(Math.random() * (BELOW - 10_000)));
+      if (port !== null) return port;
+    }
+  }
+  const port = await tryListen(0);
+  if (port === null) throw new Error('no free port on 127.0.0.1');
+  return port;
 }
 
 export interface RunningServer {
