@@ -10,6 +10,9 @@ import { errors } from '../base/errors.js';
 import { TokenBucket } from './rate-limit.js';
 import { PARTITIONS } from './types.js';
 
+const COMPLETED_ROW = STORED_STATES.indexOf('completed');
+const FAILED_ROW = STORED_STATES.indexOf('failed');
+
 /**
  * Load stored state into an empty engine. Loading itself records no changes; what recovery then
  * decides (leases lost while down, children released or failed, retention trimmed) does.
@@ -187,29 +190,30 @@ export function restorePartitions(c: EngineState, mask: Uint8Array, input: Resto
 }
 
 /**
- * Indexes of the rows of `mask`'s partitions with each queue's rows in id order, that is push
- * order (how queues interleave does not matter). The store reads rows in heap order (an ORDER BY
- * made PostgreSQL sort before sending the first row, and the reload waited on that); a queue's
- * rows mostly arrive in push order already, and otherwise all are sorted by id here.
+ * Indexes of the rows of `mask`'s partitions with each queue's live rows in id order, that is push
+ * order (how queues interleave does not matter, and finished rows are ordered by finish time
+ * later). The store reads rows in heap order (an ORDER BY made PostgreSQL sort before sending the
+ * first row, and the reload waited on that); a queue's rows mostly arrive in push order already,
+ * and otherwise all are sorted by id here.
  */
 function rowOrder(rows: JobRows, mask: Uint8Array): Int32Array {
   let n = 0;
   const order = new Int32Array(rows.count);
   const lastOf = new Float64Array(rows.names.length).fill(-1);
   let sorted = true;
-  let min = Infinity;
   for (let i = 0; i < rows.count; i++) {
     const g = rows.segmentOf(i);
-    const id = g.id[i & SEGMENT_MASK]!;
+    const k = i & SEGMENT_MASK;
+    const id = g.id[k]!;
     if (mask[partitionOfId(id)] !== 1) continue;
     order[n++] = i;
-    const q = g.queue[i & SEGMENT_MASK]!;
+    if (g.state[k]! === COMPLETED_ROW || g.state[k]! === FAILED_ROW) continue;
+    const q = g.queue[k]!;
     if (id < lastOf[q]!) sorted = false;
     lastOf[q] = id;
-    if (id < min) min = id;
   }
   const mine = order.subarray(0, n);
-  if (!sorted) sortById(rows, mine, min);
+  if (!sorted) sortById(rows, mine);
   return mine;
 }
 
@@ -218,10 +222,15 @@ function rowOrder(rows: JobRows, mask: Uint8Array): Int32Array {
  * number and the typed array's native sort does the work (1M rows: ~0.1 s, a comparator sort ~1 s);
  * otherwise (ids far apart, e.g. a job delayed for years beside today's) the comparator sort.
  */
-function sortById(rows: JobRows, mine: Int32Array, min: number): void {
+function sortById(rows: JobRows, mine: Int32Array): void {
   const n = mine.length;
-  let max = min;
-  for (let k = 0; k < n; k++) max = Math.max(max, rows.id(mine[k]!));
+  let min = Infinity;
+  let max = -Infinity;
+  for (let k = 0; k < n; k++) {
+    const id = rows.id(mine[k]!);
+    if (id < min) min = id;
+    if (id > max) max = id;
+  }
   if ((max - min + 1) * n > Number.MAX_SAFE_INTEGER) {
     mine.set(Array.from(mine).sort((a, b) => rows.id(a) - rows.id(b)));
     return;

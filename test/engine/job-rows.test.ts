@@ -135,3 +135,16 @@ test('waiting jobs restore in run-time order within each queue, however the queu
   // q1's later pushes run earlier: the ready order follows run time
   assert.deepEqual(e.pull('q1', 10_000, T0 + 200_000, 1).map((v) => v.id), jobs.filter((j) => j.queue === 'q1').map((j) => j.id).reverse());
 });
+
+test('rows as the store reads them: live ones in push order, then finished ones newest first', () => {
+  // finished rows carry older ids and come last (the store's second COPY): the live rows decide
+  // alone whether restoring must sort, and the finished ones are ordered by finish time
+  const live = Array.from({ length: 3000 }, (_, i) => ({ ...stored(1000 + i, `q${i % 2}`), state: 'waiting' as const, createdAt: T0, runAt: T0, ttl: 0, priority: 0, lifo: false }));
+  const dead = Array.from({ length: 1000 }, (_, i) => ({ ...stored(i, `q${i % 2}`), state: 'failed' as const, createdAt: T0, runAt: T0, ttl: 0, finishedAt: T0 + i, error: `e${i}` }));
+  const e = engine();
+  e.restore({ jobs: JobRows.of([...live, ...dead.slice().reverse()]), queues: [], crons: [], seqs: [] }, T0 + 5000);
+  for (const q of ['q0', 'q1']) {
+    assert.deepEqual(e.pull(q, 10_000, T0 + 5000, 1).map((v) => v.id), live.filter((j) => j.queue === q).map((j) => j.id), `${q}: push order`);
+    assert.deepEqual(e.dlq(q, 10_000).map((v) => v.id), dead.filter((j) => j.queue === q).map((j) => j.id), `${q}: DLQ oldest first`);
+  }
+});
